@@ -1,0 +1,121 @@
+# Molt: the developer's front door.
+#   make            build build/$(ARCH)/molt.elf
+#   make run        boot it in QEMU, serial console on this terminal
+#   make test       host tests + in-kernel tests; last line "N passed, N failed"
+#   make bench      boot with "bench" and print the benchmark table
+#   make debug      boot halted, waiting for gdb on :1234
+#   make deps       install missing tools (apt) and restore ILCompiler (NuGet)
+# ARCH=x64 (default) or ARCH=arm64.  CMDLINE="..." sets the kernel command line.
+
+ARCH ?= x64
+CMDLINE ?=
+SMP ?= 1
+ROOT := $(CURDIR)
+BUILD := build/$(ARCH)
+TOOLS := build/tools
+
+prop = $(shell sed -n 's:.*<$(1)>\(.*\)</$(1)>.*:\1:p' bflat.props)
+ILC_VERSION := $(call prop,IlcVersion)
+SYSTEM_MODULE := $(call prop,SystemModule)
+CSC_FLAGS := $(subst $$(MOLT_ROOT),$(ROOT),$(call prop,CscFlags))
+ILC_FLAGS := $(call prop,IlcFlags) $(call prop,IlcArchFlags_$(ARCH))
+
+NUGET_PACKAGES ?= $(HOME)/.nuget/packages
+ILC := $(NUGET_PACKAGES)/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(ILC_VERSION)/tools/ilc
+DOTNET_SDK_DIR := $(shell dotnet --list-sdks 2>/dev/null | tail -1 | sed 's/^\([^ ]*\) \[\(.*\)\]/\2\/\1/')
+CSC := dotnet $(DOTNET_SDK_DIR)/Roslyn/bincore/csc.dll
+
+ifeq ($(ARCH),x64)
+  CLANG_TARGET := x86_64-unknown-none
+  QEMU := qemu-system-x86_64
+  QEMU_ARGS := -M q35 -cpu max -m 256M -smp $(SMP) -display none -serial stdio -no-reboot \
+               -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(BUILD)/molt.elf
+  DEFINES := -define:ARCH_X64
+else ifeq ($(ARCH),arm64)
+  CLANG_TARGET := aarch64-unknown-none
+  QEMU := qemu-system-aarch64
+  QEMU_ARGS := -M virt,gic-version=3 -cpu cortex-a72 -m 256M -smp $(SMP) -display none -serial stdio \
+               -semihosting -kernel $(BUILD)/molt.elf
+  DEFINES := -define:ARCH_ARM64
+else
+  $(error ARCH must be x64 or arm64, not '$(ARCH)')
+endif
+
+CS_SOURCES := $(sort $(shell find kernel update hal-$(ARCH) -name '*.cs' 2>/dev/null))
+ASM_SOURCES := $(sort $(shell find hal-$(ARCH) -name '*.S'))
+ASM_INCLUDES := $(sort $(shell find kernel hal-$(ARCH) -name '*.inc'))
+ASM_OBJECTS := $(patsubst %.S,$(BUILD)/obj/%.o,$(ASM_SOURCES))
+LINKER_SCRIPT := hal-$(ARCH)/linker.ld
+KSYMS_TOOL := $(TOOLS)/ksyms/molt-ksyms.dll
+KSYMS_SOURCES := $(wildcard image/SymbolTable/*.cs image/SymbolTable/*.csproj)
+
+.PHONY: all run test bench debug deps clean iso usb help
+all: $(BUILD)/molt.elf
+	@printf 'molt.elf (%s): %s bytes\n' $(ARCH) $$(stat -c %s $(BUILD)/molt.elf)
+
+help:
+	@sed -n '1,10p' Makefile
+
+# ---- set-up: tools and packages, installed only when missing ----
+DEPS_STAMP := build/.deps-$(ARCH)
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): image/deps.sh
+	@bash image/deps.sh $(ARCH)
+	@mkdir -p build && touch $@
+
+$(ILC): image/restore/IlcRestore.csproj bflat.props | $(DEPS_STAMP)
+	@echo "restoring ILCompiler $(ILC_VERSION) from NuGet"
+	@dotnet restore image/restore/IlcRestore.csproj --nologo -v q
+	@test -x $@ && touch $@
+
+# ---- kernel build: csc -> ilc -> ld.lld (twice: the second embeds the symbol table) ----
+$(BUILD)/$(SYSTEM_MODULE).dll: $(CS_SOURCES) bflat.props | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "csc    $(words $(CS_SOURCES)) files -> $@"
+	@$(CSC) $(CSC_FLAGS) $(DEFINES) -out:$@ $(CS_SOURCES)
+
+$(BUILD)/$(SYSTEM_MODULE).o: $(BUILD)/$(SYSTEM_MODULE).dll $(ILC)
+	@echo "ilc    $< -> $@"
+	@$(ILC) $< -o:$@ --systemmodule:$(SYSTEM_MODULE) --generateunmanagedentrypoints:$(SYSTEM_MODULE) $(ILC_FLAGS)
+
+$(BUILD)/obj/%.o: %.S $(ASM_INCLUDES) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "as     $<"
+	@clang --target=$(CLANG_TARGET) -c $< -o $@
+
+LINK = ld.lld -nostdlib -static --no-pie --build-id=none -z max-page-size=4096 -z noexecstack -T $(LINKER_SCRIPT)
+
+$(BUILD)/molt.pass1.elf: $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(LINKER_SCRIPT)
+	@echo "ld     $@"
+	@$(LINK) -o $@ $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS)
+
+$(KSYMS_TOOL): $(KSYMS_SOURCES)
+	@echo "dotnet build image/SymbolTable"
+	@dotnet build image/SymbolTable -c Release -o $(TOOLS)/ksyms --nologo -v q -p:AssemblyName=molt-ksyms > $(TOOLS).ksyms.log 2>&1 || (cat $(TOOLS).ksyms.log; exit 1)
+
+$(BUILD)/ksyms.bin: $(BUILD)/molt.pass1.elf $(KSYMS_TOOL)
+	@dotnet $(KSYMS_TOOL) $< $@
+
+$(BUILD)/obj/ksyms.o: $(BUILD)/ksyms.bin
+	@printf '.section .ksyms, "a"\n.balign 8\n.incbin "%s"\n.section .note.GNU-stack, "", %%progbits\n' $(ROOT)/$< > $(BUILD)/obj/ksyms.S
+	@clang --target=$(CLANG_TARGET) -c $(BUILD)/obj/ksyms.S -o $@
+
+# The final link adds only the .ksyms segment, placed last: every other
+# address is unchanged, which the check below confirms.
+$(BUILD)/molt.elf: $(BUILD)/molt.pass1.elf $(BUILD)/obj/ksyms.o
+	@echo "ld     $@ (with $$(stat -c %s $(BUILD)/ksyms.bin) bytes of symbols)"
+	@$(LINK) -o $@ $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(BUILD)/obj/ksyms.o
+	@dotnet $(KSYMS_TOOL) $@ $(BUILD)/ksyms.check.bin && cmp -s $(BUILD)/ksyms.bin $(BUILD)/ksyms.check.bin \
+		|| (echo "error: symbol addresses moved between link passes"; rm -f $@; exit 1)
+
+# ---- running ----
+run: all
+	@echo "booting Molt ($(ARCH)) in QEMU; quit with Ctrl-A X"
+	$(QEMU) $(QEMU_ARGS) -append "$(CMDLINE)"
+
+debug: all
+	@echo "QEMU waits for gdb: gdb $(BUILD)/molt.elf -ex 'target remote :1234'"
+	$(QEMU) $(QEMU_ARGS) -append "$(CMDLINE)" -s -S
+
+clean:
+	rm -rf build

@@ -1,0 +1,60 @@
+using System.Runtime.InteropServices;
+using Molt.Boot;
+
+namespace Molt.Arch.X64
+{
+    /// <summary>
+    /// The Multiboot2 hand-off (GRUB): EBX pointed at the boot information,
+    /// a list of 8-byte-aligned tags. Read: command line (1), memory map (6),
+    /// ACPI RSDP (14, 15). The same early mappings as PVH apply.
+    /// </summary>
+    internal static unsafe class Multiboot2
+    {
+        private const uint TagEnd = 0, TagCommandLine = 1, TagMemoryMap = 6, TagAcpiOld = 14, TagAcpiNew = 15;
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct Tag { public uint Type; public uint Size; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct MemoryMapEntry { public ulong Address; public ulong Length; public uint Type; public uint Reserved; }
+
+        public static void Fill(ulong infoPhysical, BootInfo* info)
+        {
+            info->Protocol = BootProtocol.Multiboot2;
+            info->DirectMapOffset = Pvh.EarlyDirectMap;
+            info->KernelPhysicalBase = LoadAddress.KernelPhysicalBase;
+            info->KernelVirtualBase = Hal.Layout.KernelStart;
+            info->SetCommandLine(null);
+            byte* start = (byte*)(infoPhysical + Pvh.EarlyDirectMap);
+            uint totalSize = *(uint*)start;
+            byte* end = start + totalSize;
+            byte* p = start + 8;
+            while (p + 8 <= end)
+            {
+                var tag = (Tag*)p;
+                if (tag->Type == TagEnd || tag->Size < 8) break;
+                switch (tag->Type)
+                {
+                    case TagCommandLine:
+                        info->SetCommandLine(p + 8);
+                        break;
+                    case TagMemoryMap:
+                        uint entrySize = *(uint*)(p + 8);
+                        if (entrySize < 24) break;
+                        for (byte* e = p + 16; e + entrySize <= p + tag->Size; e += entrySize)
+                        {
+                            var m = (MemoryMapEntry*)e;
+                            info->AddRegion(m->Address, m->Length, E820.Kind(m->Type));
+                        }
+                        break;
+                    case TagAcpiOld:
+                    case TagAcpiNew:
+                        info->Rsdp = (ulong)(p + 8) - Pvh.EarlyDirectMap;
+                        break;
+                }
+                p += (tag->Size + 7) & ~7u;
+            }
+            E820.MarkKernel(info);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Molt's build and tests need, only those
+# missing, with one line saying what it does. Usage: image/deps.sh [x64|arm64|all]
+set -euo pipefail
+arch="${1:-all}"
+
+need=()
+want() { # want <command-or-file> <package>
+    if [[ "$1" == /* ]]; then [[ -e "$1" ]] || need+=("$2")
+    else command -v "$1" >/dev/null 2>&1 || need+=("$2"); fi
+}
+want clang clang
+want ld.lld lld
+want xorriso xorriso
+want mformat mtools
+want qemu-img qemu-utils
+want qemu-system-x86_64 qemu-system-x86
+want qemu-system-aarch64 qemu-system-arm
+want grub-mkrescue grub-common
+want /usr/lib/grub/i386-pc/modinfo.sh grub-pc-bin
+want /usr/share/OVMF/OVMF_CODE_4M.fd ovmf
+want /usr/share/AAVMF/AAVMF_CODE.fd qemu-efi-aarch64
+want dotnet dotnet-sdk-10.0
+
+if ((${#need[@]})); then
+    mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+    echo "installing missing packages: ${need[*]}"
+    sudo_cmd=""
+    [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo_cmd apt-get update -qq >/dev/null
+    $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,95 @@
+using System.Runtime.InteropServices;
+
+namespace Molt.Boot
+{
+    public enum BootProtocol : uint
+    {
+        Unknown = 0,
+        Limine = 1,
+        Pvh = 2,
+        Multiboot2 = 3,
+        LinuxArm64 = 4,
+    }
+
+    public enum MemoryKind : uint
+    {
+        Usable = 0,
+        Reserved = 1,
+        AcpiReclaimable = 2,
+        AcpiNvs = 3,
+        Bad = 4,
+        BootloaderReclaimable = 5,
+        KernelAndModules = 6,
+        Framebuffer = 7,
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MemoryRegion
+    {
+        public ulong Base;
+        public ulong Length;
+        public MemoryKind Kind;
+        public uint Reserved;
+    }
+
+    /// <summary>
+    /// What every boot path hands the arch-neutral kernel, whatever the
+    /// loader: the memory map, where the kernel is, how physical memory is
+    /// reached right now, and the command line. It lives in static storage
+    /// filled by the arch's entry code, because nothing can be allocated yet.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct BootInfo
+    {
+        public const int MaxRegions = 128;
+        public const int MaxCommandLine = 1024;
+
+        public BootProtocol Protocol;
+        public uint RegionCount;
+        /// <summary>Virtual address at which physical address 0 is mapped now.</summary>
+        public ulong DirectMapOffset;
+        public ulong KernelPhysicalBase;
+        public ulong KernelVirtualBase;
+        public ulong EntryTimestamp;
+        public ulong Rsdp;
+        public ulong DeviceTree;
+        public int CommandLineLength;
+        public fixed byte CommandLine[MaxCommandLine];
+        public fixed ulong RegionStorage[MaxRegions * 3];
+
+        public MemoryRegion* Regions
+        {
+            get { fixed (ulong* p = RegionStorage) return (MemoryRegion*)p; }
+        }
+
+        /// <summary>Appends a region, dropping it (and returning false) once the table is full.</summary>
+        public bool AddRegion(ulong baseAddress, ulong length, MemoryKind kind)
+        {
+            if (RegionCount >= MaxRegions || length == 0) return false;
+            MemoryRegion* r = Regions + RegionCount++;
+            r->Base = baseAddress;
+            r->Length = length;
+            r->Kind = kind;
+            r->Reserved = 0;
+            return true;
+        }
+
+        /// <summary>Copies a NUL-terminated command line, truncating at <see cref="MaxCommandLine"/>-1 bytes.</summary>
+        public void SetCommandLine(byte* text)
+        {
+            int n = 0;
+            if (text != null)
+                while (n < MaxCommandLine - 1 && text[n] != 0) { CommandLine[n] = text[n]; n++; }
+            CommandLine[n] = 0;
+            CommandLineLength = n;
+        }
+
+        public ulong UsableBytes()
+        {
+            ulong total = 0;
+            for (uint i = 0; i < RegionCount; i++)
+                if (Regions[i].Kind == MemoryKind.Usable) total += Regions[i].Length;
+            return total;
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System.Runtime.InteropServices;
+
+namespace Molt.Boot
+{
+    /// <summary>A Limine request: 4 id words, the revision asked for, and the response the loader fills in (null if unsupported).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct LimineRequest
+    {
+        public ulong Id0, Id1, Id2, Id3;
+        public ulong Revision;
+        public void* Response;
+    }
+
+    /// <summary>Mirror of the request block in kernel/Boot/limine-requests.inc.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct LimineRequests
+    {
+        public ulong StartMarker0, StartMarker1, StartMarker2, StartMarker3;
+        public ulong BaseRevisionMagic0, BaseRevisionLoaded, BaseRevisionSupported;
+        public LimineRequest Hhdm;
+        public LimineRequest MemoryMap;
+        public LimineRequest ExecutableAddress;
+        public LimineRequest ExecutableFile;
+        public LimineRequest ExecutableCommandLine;
+        public LimineRequest Rsdp;
+        public LimineRequest DeviceTree;
+        public LimineRequest Framebuffer;
+    }
+
+    /// <summary>
+    /// Reads what Limine answered into a <see cref="BootInfo"/>. Works with
+    /// Limine 8.x (base revision up to 3) and the current 12.x series:
+    /// <list type="number">
+    /// <item>The revision is supported when the third word of the base-revision tag is 0.</item>
+    /// <item>The revision actually loaded is in the second word, valid only once it no longer holds the magic.</item>
+    /// <item>The command line comes from the executable-cmdline response (new loaders) or the executable file's string (8.x).</item>
+    /// </list>
+    /// </summary>
+    public static unsafe class Limine
+    {
+        private const ulong BaseRevisionMagic = 0x6a7b384944536bdc;
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct HhdmResponse { public ulong Revision; public ulong Offset; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct MemmapResponse { public ulong Revision; public ulong Count; public MemmapEntry** Entries; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct MemmapEntry { public ulong Base; public ulong Length; public ulong Type; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct ExecutableAddressResponse { public ulong Revision; public ulong PhysicalBase; public ulong VirtualBase; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct FileResponse { public ulong Revision; public LimineFile* File; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct LimineFile { public ulong Revision; public void* Address; public ulong Size; public byte* Path; public byte* String; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct CommandLineResponse { public ulong Revision; public byte* CommandLine; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct AddressResponse { public ulong Revision; public ulong Address; }
+
+        /// <summary>The base revision the loader used, or -1 if it does not support the one asked for.</summary>
+        public static int LoadedRevision(LimineRequests* r, int asked)
+        {
+            if (r->BaseRevisionSupported != 0) return -1;
+            if (r->BaseRevisionLoaded != BaseRevisionMagic) return (int)r->BaseRevisionLoaded;
+            return asked;
+        }
+
+        public static void Fill(LimineRequests* r, BootInfo* info)
+        {
+            info->Protocol = BootProtocol.Limine;
+            var hhdm = (HhdmResponse*)r->Hhdm.Response;
+            info->DirectMapOffset = hhdm != null ? hhdm->Offset : 0;
+            var mm = (MemmapResponse*)r->MemoryMap.Response;
+            if (mm != null)
+                for (ulong i = 0; i < mm->Count; i++)
+                {
+                    MemmapEntry* e = mm->Entries[i];
+                    info->AddRegion(e->Base, e->Length, e->Type <= 7 ? (MemoryKind)(uint)e->Type : MemoryKind.Reserved);
+                }
+            var ea = (ExecutableAddressResponse*)r->ExecutableAddress.Response;
+            if (ea != null) { info->KernelPhysicalBase = ea->PhysicalBase; info->KernelVirtualBase = ea->VirtualBase; }
+            var cl = (CommandLineResponse*)r->ExecutableCommandLine.Response;
+            var file = (FileResponse*)r->ExecutableFile.Response;
+            if (cl != null && cl->CommandLine != null) info->SetCommandLine(cl->CommandLine);
+            else if (file != null && file->File != null) info->SetCommandLine(file->File->String);
+            else info->SetCommandLine(null);
+            var rsdp = (AddressResponse*)r->Rsdp.Response;
+            if (rsdp != null) info->Rsdp = rsdp->Address;
+            var dtb = (AddressResponse*)r->DeviceTree.Response;
+            if (dtb != null) info->DeviceTree = dtb->Address;
+        }
+    }
+}

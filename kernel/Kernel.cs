@@ -1,0 +1,92 @@
+using Molt.Boot;
+using Molt.Console;
+using Molt.Diagnostics;
+using Molt.Hal;
+using Molt.Memory;
+using Molt.Testing;
+using Molt.Time;
+
+namespace Molt
+{
+    /// <summary>
+    /// The arch-neutral kernel. The arch entry code (hal-*/Entry.cs) calls
+    /// <see cref="InitializeRuntime"/> first, then fills a <see cref="BootInfo"/>
+    /// and calls <see cref="Start"/>.
+    ///
+    /// Boot steps, in order (each depends on the one before):
+    /// 1. Runtime: static bases allocated from the heap's bootstrap arena.
+    /// 2. Clock: the timestamp counter's frequency, so logs carry times.
+    /// 3. Symbols: the embedded symbol table, so panics from here on are symbolized.
+    /// 4. Frames: the physical frame allocator from the boot memory map; the heap grows from it.
+    /// 5. Paging: the kernel's own page tables (W^X sections, direct map of RAM).
+    /// 6. Mode: run the tests (<c>test</c>), a deliberate fault (<c>fault=</c>), or the kernel proper.
+    /// </summary>
+    public static unsafe class Kernel
+    {
+        /// <summary>When set, a panic leaves the emulator with a failing status instead of halting.</summary>
+        public static bool ExitOnPanic;
+
+        private static BootInfo* s_boot;
+        public static BootInfo* Boot => s_boot;
+        public static CommandLine CommandLine => new CommandLine(s_boot->CommandLine, s_boot->CommandLineLength);
+
+        /// <summary>Step 1. Returns false when the module header is not where the linker put it.</summary>
+        public static bool InitializeRuntime(void* readyToRunHeader)
+        {
+            return Internal.Runtime.CompilerHelpers.StartupCodeHelpers.InitializeModule(readyToRunHeader) >= 0;
+        }
+
+        public static void Start(BootInfo* boot)
+        {
+            s_boot = boot;
+            var cmd = CommandLine;
+            ExitOnPanic = cmd.Has("test") || cmd.Has("fault") || cmd.Has("bench") || cmd.Has("exit-on-panic");
+
+            Clock.Start(boot->EntryTimestamp, Timestamp.MeasureFrequency());
+            KernelConsole.Write("\nMolt ");
+            KernelConsole.Write(Cpu.ArchName());
+            KernelConsole.Write(" booting\n");
+            Log.Info("boot", $"protocol {ProtocolName(boot->Protocol)}, timestamp {Clock.FrequencyHz / 1000} kHz");
+            Log.Info("boot", $"command line: \"{new AsciiText(boot->CommandLine, boot->CommandLineLength)}\"");
+
+            if (!Symbols.Attach(Layout.SymbolTable, Layout.KernelStart, Layout.KernelEnd))
+                Log.Warn("boot", $"no symbol table: backtraces show addresses only");
+            else
+                Log.Info("boot", $"{Symbols.Count} symbols");
+
+            if (!FrameAllocator.Initialize(boot))
+                Panic.Fail("no usable memory region can hold the frame bitmap");
+            Heap.AttachFrameAllocator();
+            Log.Info("mem", $"{boot->RegionCount} regions, {FrameAllocator.TotalFrames * 4 / 1024} MiB usable, {FrameAllocator.FreeFrames} frames free");
+
+            KernelAddressSpace.Build(boot);
+
+            if (cmd.Has("fault")) { Faults.Trigger(cmd); return; }
+            if (cmd.Has("test"))
+            {
+                int failed = TestRunner.RunAll(cmd);
+                Emulator.Exit(failed == 0 ? 0 : 1);
+                Cpu.HaltForever();
+            }
+
+            ulong ms = Clock.NanosecondsSinceBoot() / 1_000_000;
+            Log.Info("boot", $"Molt ready in {ms} ms");
+            KernelConsole.Write("Molt ready\n");
+            Heap.WriteStats();
+            if (cmd.Has("exit")) Emulator.Exit(0);
+            while (true) Cpu.WaitForInterrupt();
+        }
+
+        private static string ProtocolName(BootProtocol p)
+        {
+            switch (p)
+            {
+                case BootProtocol.Limine: return "limine";
+                case BootProtocol.Pvh: return "pvh";
+                case BootProtocol.Multiboot2: return "multiboot2";
+                case BootProtocol.LinuxArm64: return "linux-arm64";
+                default: return "unknown";
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using Molt.Boot;
+using Molt.Console;
+using Molt.Diagnostics;
+
+namespace Molt.Testing
+{
+    /// <summary>
+    /// Deliberate faults for the host tests, chosen with <c>fault=KIND</c> on
+    /// the command line: null, cast, index, divzero, throw, oom, stack.
+    /// Each must end in a panic whose reason names it; the host runner checks.
+    /// </summary>
+    public static unsafe class Faults
+    {
+        private sealed class Box { public int Value; }
+        private class Animal { }
+        private sealed class Dog : Animal { }
+        private sealed class Cat : Animal { }
+
+        public static void Trigger(CommandLine cmd)
+        {
+            byte* v; int n;
+            if (!cmd.TryGet("fault", out v, out n)) { Panic.Fail("fault= needs a kind: null, cast, index, divzero, throw, oom"); return; }
+            Log.Info("fault", $"triggering deliberate fault '{new AsciiText(v, n)}'");
+            if (Is(v, n, "null")) { Box b = Opaque<Box>(null); KernelConsole.WriteDecimal(b.Value); }
+            else if (Is(v, n, "cast")) { Animal a = Opaque<Animal>(new Cat()); Dog d = (Dog)a; KernelConsole.Write(d == null ? "" : "?"); }
+            else if (Is(v, n, "index")) { int[] a = new int[4]; int i = OpaqueInt(7); KernelConsole.WriteDecimal(a[i]); }
+            else if (Is(v, n, "divzero")) { int z = OpaqueInt(0); KernelConsole.WriteDecimal(100 / z); }
+            else if (Is(v, n, "throw")) { throw new System.InvalidOperationException("deliberate throw"); }
+            else if (Is(v, n, "oom")) { while (true) Memory.Heap.AllocateOrPanic(1 << 20); }
+            else Panic.Fail("unknown fault kind; use null, cast, index, divzero, throw or oom");
+            Panic.Fail("the deliberate fault did not fault");
+        }
+
+        private static bool Is(byte* v, int n, string s)
+        {
+            if (n != s.Length) return false;
+            for (int i = 0; i < n; i++) if (v[i] != s[i]) return false;
+            return true;
+        }
+
+        // Keeps the optimizer from proving the fault away.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static T Opaque<T>(T value) where T : class => value;
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static int OpaqueInt(int value) => value;
+    }
+}

@@ -1,0 +1,32 @@
+using System.Runtime.CompilerServices;
+
+namespace System.Threading
+{
+    /// <summary>Atomic operations; the JIT expands these intrinsics into lock-prefixed or LSE/LL-SC instructions.</summary>
+    public static class Interlocked
+    {
+        [Intrinsic] public static int CompareExchange(ref int location1, int value, int comparand) => CompareExchange(ref location1, value, comparand);
+        [Intrinsic] public static long CompareExchange(ref long location1, long value, long comparand) => CompareExchange(ref location1, value, comparand);
+        [Intrinsic] public static int Exchange(ref int location1, int value) => Exchange(ref location1, value);
+        [Intrinsic] public static long Exchange(ref long location1, long value) => Exchange(ref location1, value);
+        [Intrinsic] public static int ExchangeAdd(ref int location1, int value) => ExchangeAdd(ref location1, value);
+        [Intrinsic] public static long ExchangeAdd(ref long location1, long value) => ExchangeAdd(ref location1, value);
+        public static int Increment(ref int location) => ExchangeAdd(ref location, 1) + 1;
+        public static long Increment(ref long location) => ExchangeAdd(ref location, 1) + 1;
+        public static int Decrement(ref int location) => ExchangeAdd(ref location, -1) - 1;
+        public static long Decrement(ref long location) => ExchangeAdd(ref location, -1) - 1;
+        public static int Add(ref int location, int value) => ExchangeAdd(ref location, value) + value;
+        public static long Add(ref long location, long value) => ExchangeAdd(ref location, value) + value;
+        [Intrinsic] public static void MemoryBarrier() => MemoryBarrier();
+    }
+
+    /// <summary>Acquire loads and release stores, through volatile fields the JIT orders.</summary>
+    public static class Volatile
+    {
+        private struct VolatileInt32 { public volatile int Value; }
+        public static int Read(ref readonly int location) => Unsafe.As<int, VolatileInt32>(ref Unsafe.AsRef(in location)).Value;
+        public static long Read(ref readonly long location) { long v = location; Interlocked.MemoryBarrier(); return v; }
+        public static void Write(ref int location, int value) => Unsafe.As<int, VolatileInt32>(ref location).Value = value;
+        public static void Write(ref long location, long value) { Interlocked.MemoryBarrier(); location = value; }
+    }
+}
