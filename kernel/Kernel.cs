@@ -19,7 +19,8 @@ namespace Molt
     /// 3. Symbols: the embedded symbol table, so panics from here on are symbolized.
     /// 4. Frames: the physical frame allocator from the boot memory map; the heap grows from it.
     /// 5. Paging: the kernel's own page tables (W^X sections, direct map of RAM).
-    /// 6. Mode: run the tests (<c>test</c>), a deliberate fault (<c>fault=</c>), or the kernel proper.
+    /// 6. CPUs: interrupt controllers, the tick, the scheduler, every CPU online.
+    /// 7. Mode: run the tests (<c>test</c>), a deliberate fault (<c>fault=</c>), or the kernel proper.
     /// </summary>
     public static unsafe class Kernel
     {
@@ -60,6 +61,7 @@ namespace Molt
             Log.Info("mem", $"{boot->RegionCount} regions, {FrameAllocator.TotalFrames * 4 / 1024} MiB usable, {FrameAllocator.FreeFrames} frames free");
 
             KernelAddressSpace.Build(boot);
+            Smp.Processors.BringUp(cmd);
 
             if (cmd.Has("fault")) { Faults.Trigger(cmd); return; }
             if (cmd.Has("test"))

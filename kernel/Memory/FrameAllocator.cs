@@ -9,7 +9,8 @@ namespace Molt.Memory
     /// first MiB (firmware and real-mode trampolines) and the bitmap itself.
     /// Frames are returned with <see cref="Free"/>; freeing a frame that is not
     /// allocated is reported and ignored.
-    /// Single-CPU for now: the kernel-core issue adds the lock SMP needs.
+    /// Safe on every CPU: one spinlock guards the bitmap (allocation is not
+    /// on any hot path; the heap caches pages per CPU).
     /// </summary>
     public static unsafe class FrameAllocator
     {
@@ -22,6 +23,7 @@ namespace Molt.Memory
         private static ulong s_totalUsable;
         private static ulong s_searchHint;
         private static ulong s_directMap;
+        private static Threading.SpinLock s_lock;
 
         public static ulong FreeFrames => s_freeFrames;
         public static ulong TotalFrames => s_totalUsable;
@@ -79,6 +81,14 @@ namespace Molt.Memory
         /// <summary>Allocates <paramref name="count"/> physically contiguous frames; 0 when none fit.</summary>
         public static ulong AllocateContiguous(ulong count)
         {
+            bool irq = s_lock.Acquire();
+            ulong result = AllocateLocked(count);
+            s_lock.Release(irq);
+            return result;
+        }
+
+        private static ulong AllocateLocked(ulong count)
+        {
             if (count == 0 || count > s_freeFrames) return 0;
             for (int pass = 0; pass < 2; pass++)
             {
@@ -104,6 +114,14 @@ namespace Molt.Memory
 
         /// <summary>Returns frames; returns false (and changes nothing) if any was not allocated.</summary>
         public static bool Free(ulong physical, ulong count = 1)
+        {
+            bool irq = s_lock.Acquire();
+            bool ok = FreeLocked(physical, count);
+            s_lock.Release(irq);
+            return ok;
+        }
+
+        private static bool FreeLocked(ulong physical, ulong count)
         {
             if ((physical & (FrameSize - 1)) != 0) return false;
             ulong first = physical / FrameSize;

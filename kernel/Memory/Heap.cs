@@ -19,7 +19,7 @@ namespace Molt.Memory
     ///
     /// Pages come from a 512 KiB bootstrap arena in .bss until the frame
     /// allocator is attached, so module initialisation can allocate statics
-    /// before the memory map has been read. Single-CPU for now.
+    /// before the memory map has been read. One spinlock guards the heap.
     /// </summary>
     public static unsafe class Heap
     {
@@ -69,6 +69,7 @@ namespace Molt.Memory
         }
 
         private static ClassTable s_classes;
+        private static Threading.SpinLock s_lock;
         private static long s_largeAllocations, s_largeFrees, s_largePages;
         private static long s_bytesInUse;
         private static delegate*<uint, void> s_onExhausted;
@@ -128,6 +129,14 @@ namespace Molt.Memory
 
         /// <summary>Allocates <paramref name="size"/> zeroed bytes, 16-byte aligned; returns null when memory is exhausted.</summary>
         public static void* Allocate(uint size)
+        {
+            bool irq = s_lock.Acquire();
+            void* p = AllocateLocked(size);
+            s_lock.Release(irq);
+            return p;
+        }
+
+        private static void* AllocateLocked(uint size)
         {
             if (size == 0) size = 1;
             if (size > MaxSmall) return AllocateLarge(size);
@@ -200,6 +209,14 @@ namespace Molt.Memory
         public static FreeResult Free(void* block)
         {
             if (block == null) return FreeResult.Null;
+            bool irq = s_lock.Acquire();
+            FreeResult r = FreeLocked(block);
+            s_lock.Release(irq);
+            return r;
+        }
+
+        private static FreeResult FreeLocked(void* block)
+        {
             byte* page = (byte*)((ulong)block & ~(ulong)(PageSize - 1));
             var h = (PageHeader*)page;
             if (h->Magic == LargeMagic)
