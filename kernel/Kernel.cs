@@ -67,7 +67,10 @@ namespace Molt
             if (cmd.Has("test"))
             {
                 int failed = TestRunner.RunAll(cmd);
-                Emulator.Exit(failed == 0 ? 0 : 1);
+                int stuck = Smp.Processors.StopOthers();
+                if (stuck == 0) Log.Info("smp", $"all other CPUs stopped");
+                else Log.Warn("smp", $"{stuck} CPUs did not stop");
+                Emulator.Exit(failed == 0 && stuck == 0 ? 0 : 1);
                 Cpu.HaltForever();
             }
 

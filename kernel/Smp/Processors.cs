@@ -70,6 +70,36 @@ namespace Molt.Smp
             Log.Info("smp", $"{Online} CPUs online{(count < found ? " (limited by smp=)" : "")}");
         }
 
+        /// <summary>
+        /// Stops every other CPU: each takes a "stop" call, marks itself
+        /// offline and halts with interrupts off. Waits up to a second for all
+        /// of them; returns how many did not stop (0 on a clean shutdown).
+        /// </summary>
+        public static int StopOthers()
+        {
+            int self = PerCpu.Current()->Index;
+            for (int i = 0; i < s_count; i++)
+                if (i != self && Volatile.Read(in s_cpus[i]->Online) != 0)
+                    Interprocessor.Call(i, &StopThisCpu, 0, false);
+            ulong deadline = Clock.NanosecondsSinceBoot() + 1_000_000_000;
+            int left;
+            do
+            {
+                left = 0;
+                for (int i = 0; i < s_count; i++)
+                    if (i != self && Volatile.Read(in s_cpus[i]->Online) != 0) left++;
+            } while (left > 0 && Clock.NanosecondsSinceBoot() < deadline);
+            return left;
+        }
+
+        private static void StopThisCpu(nint unused)
+        {
+            CpuLocal* cpu = PerCpu.Current();
+            Volatile.Write(ref cpu->Online, 0);
+            Interlocked.Decrement(ref s_online);
+            Cpu.HaltForever();
+        }
+
         /// <summary>Step 3, on each application processor. Never returns.</summary>
         public static void ApplicationProcessorMain(int index)
         {

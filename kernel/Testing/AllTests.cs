@@ -6,6 +6,7 @@ namespace Molt.Testing
         public static void Register()
         {
             Molt.Tests.RuntimeTests.Register();
+            Molt.Tests.SmpTests.Register();
         }
     }
 }

@@ -116,16 +116,19 @@ namespace Molt.Threading
 
         /// <summary>
         /// Starts a thread running <paramref name="entry"/>(<paramref name="arg"/>),
-        /// on CPU <paramref name="affinity"/> or, with -1, on CPUs in turn.
+        /// on CPU <paramref name="affinity"/> or, with -1, queued first on
+        /// <paramref name="initialCpu"/> (default: CPUs in turn) from where idle CPUs may steal it.
         /// Returns null when no memory is left for its stack. The caller owns
         /// the returned object: Join it, then free it.
         /// </summary>
-        public static Thread Spawn(delegate*<nint, void> entry, nint arg, string name, int affinity = -1)
+        public static Thread Spawn(delegate*<nint, void> entry, nint arg, string name, int affinity = -1, int initialCpu = -1)
         {
             if (affinity >= s_cpuCount) affinity = -1;
             Thread t = Create(entry, arg, name, affinity);
             if (t == null) return null;
-            int cpu = affinity >= 0 ? affinity : (int)((uint)System.Threading.Interlocked.Increment(ref s_nextCpu) % (uint)s_cpuCount);
+            int cpu = affinity >= 0 ? affinity
+                    : initialCpu >= 0 && initialCpu < s_cpuCount ? initialCpu
+                    : (int)((uint)System.Threading.Interlocked.Increment(ref s_nextCpu) % (uint)s_cpuCount);
             t.Cpu = cpu;
             t.State = ThreadState.Blocked;
             Wake(t);
@@ -142,14 +145,15 @@ namespace Molt.Threading
             Exit();
         }
 
-        /// <summary>Ends the calling thread. Its stack is freed by the next thread to run on this CPU.</summary>
+        /// <summary>
+        /// Ends the calling thread. The next thread to run on this CPU frees
+        /// its stack and only then releases joiners, so a joiner that frees
+        /// the Thread object can never pull it from under a running CPU.
+        /// </summary>
         public static void Exit()
         {
             Cpu.DisableInterrupts();
             Thread t = Current;
-            System.Threading.Volatile.Write(ref t.Finished, 1);
-            t.Joiners.WakeAll();
-            Cpu.DisableInterrupts();
             t.State = ThreadState.Dead;
             Schedule();
             Panic.Fail("a dead thread was resumed");
@@ -304,11 +308,19 @@ namespace Molt.Threading
             if (prev == null) return;
             bool dead = prev.State == ThreadState.Dead;
             prev.OnCpu = 0;
-            if (dead && prev.StackPhysical != 0)
+            if (!dead) return;
+            if (prev.StackPhysical != 0)
             {
                 FrameAllocator.Free(prev.StackPhysical, prev.StackPages);
                 prev.StackPhysical = 0;
             }
+            // Set under the joiners' lock: a joiner sees it only after this CPU is done with prev.
+            prev.Joiners.Signal(&MarkFinished, ObjectRef.AddressOf(prev), true);
+        }
+
+        private static void MarkFinished(nint thread)
+        {
+            System.Threading.Volatile.Write(ref ObjectRef.FromAddress<Thread>(thread).Finished, 1);
         }
 
         /// <summary>
