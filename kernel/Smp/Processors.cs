@@ -51,6 +51,7 @@ namespace Molt.Smp
                 s_cpus[i] = c;
             }
             PerCpu.Install(s_cpus[0]);
+            Heap.EnablePerCpuCaches();
             Platform.InitializeInterrupts();
             Scheduler.Initialize(count);
             Scheduler.AdoptCurrent(s_cpus[0], "main", false);
@@ -104,7 +105,9 @@ namespace Molt.Smp
         public static void ApplicationProcessorMain(int index)
         {
             CpuLocal* cpu = s_cpus[index];
-            // Tables first: reloading segment registers may clear the per-CPU base.
+            // Installed twice: the heap needs it for the tables' allocation, and
+            // reloading segment registers with those tables may clear the base.
+            PerCpu.Install(cpu);
             Platform.InitializeThisCpu(cpu, Scheduler.TickHz);
             PerCpu.Install(cpu);
             Scheduler.AdoptCurrent(cpu, "idle", true);
