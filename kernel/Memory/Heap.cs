@@ -29,6 +29,7 @@ namespace Molt.Memory
         public const int ClassCount = 8;
         private const uint SlabMagic = 0x42414C53;  // "SLAB"
         private const uint LargeMagic = 0x4752414C; // "LARG"
+        private const uint FreedLargeMagic = 0x45455246; // "FREE": a large block's first page after its free
         private const int BootstrapPages = 128;
 
         public enum FreeResult { Freed, Null, NotHeapPointer, DoubleFree }
@@ -211,10 +212,14 @@ namespace Molt.Memory
                 s_largeFrees++;
                 s_largePages -= pages;
                 s_bytesInUse -= (long)pages * PageSize;
-                h->Magic = 0;
+                // Mark the header so a second free of the same pointer reads as DoubleFree
+                // for as long as nobody reuses the page (a new owner overwrites or zeroes it).
+                h->Magic = FreedLargeMagic;
                 FreePages(page, pages);
                 return FreeResult.Freed;
             }
+            if (h->Magic == FreedLargeMagic)
+                return (byte*)block == page + HeaderSize ? FreeResult.DoubleFree : FreeResult.NotHeapPointer;
             if (h->Magic != SlabMagic) return FreeResult.NotHeapPointer;
             int c = h->SizeClass;
             long offset = (byte*)block - page - HeaderSize;
