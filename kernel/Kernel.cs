@@ -17,7 +17,8 @@ namespace Molt
     /// 1. Runtime: static bases allocated from the heap's bootstrap arena.
     /// 2. Clock: the timestamp counter's frequency, so logs carry times.
     /// 3. Symbols: the embedded symbol table, so panics from here on are symbolized.
-    /// 4. Frames: the physical frame allocator from the boot memory map; the heap grows from it.
+    /// 4. Frames: the physical frame allocator from the boot memory map; the heap grows from it,
+    ///    and the interface-dispatch cache is allocated from it.
     /// 5. Paging: the kernel's own page tables (W^X sections, direct map of RAM).
     /// 6. CPUs: interrupt controllers, the tick, the scheduler, every CPU online.
     /// 7. Mode: run the tests (<c>test</c>), a deliberate fault (<c>fault=</c>), or the kernel proper.
@@ -58,6 +59,9 @@ namespace Molt
             if (!FrameAllocator.Initialize(boot))
                 Panic.Fail("no usable memory region can hold the frame bitmap");
             Heap.AttachFrameAllocator();
+            // The interface-dispatch cache: until it exists every interface call walks dispatch maps.
+            int cacheBytes = Internal.Runtime.InterfaceDispatch.CacheBytes;
+            Internal.Runtime.InterfaceDispatch.Initialize(Heap.AllocateOrPanic((uint)cacheBytes), cacheBytes);
             Log.Info("mem", $"{boot->RegionCount} regions, {FrameAllocator.TotalFrames * 4 / 1024} MiB usable, {FrameAllocator.FreeFrames} frames free");
 
             KernelAddressSpace.Build(boot);

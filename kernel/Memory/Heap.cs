@@ -40,6 +40,7 @@ namespace Molt.Memory
         public const int ClassCount = 8;
         internal const uint SlabMagic = 0x42414C53;  // "SLAB"
         private const uint LargeMagic = 0x4752414C; // "LARG"
+        private const uint FreedLargeMagic = 0x45455246; // "FREE": a large block's first page after its free
         private const int BootstrapPages = 128;
 
         public enum FreeResult { Freed, Null, NotHeapPointer, DoubleFree }
@@ -297,6 +298,8 @@ namespace Molt.Memory
             byte* page = (byte*)((ulong)block & ~(ulong)(PageSize - 1));
             var h = (PageHeader*)page;
             if (h->Magic == LargeMagic) return FreeLarge(h, block);
+            if (h->Magic == FreedLargeMagic)
+                return (byte*)block == page + HeaderSize ? FreeResult.DoubleFree : FreeResult.NotHeapPointer;
             if (h->Magic != SlabMagic) return FreeResult.NotHeapPointer;
             int c = h->SizeClass;
             if ((uint)c >= ClassCount) return FreeResult.NotHeapPointer;
@@ -320,7 +323,9 @@ namespace Molt.Memory
             if ((byte*)block != (byte*)h + HeaderSize) return FreeResult.NotHeapPointer;
             if (Interlocked.CompareExchange(ref *(long*)&h->Owned[0], 0, 1) != 1) return FreeResult.DoubleFree;
             int pages = h->SizeClass;
-            h->Magic = 0;
+            // A second free of the same pointer reads as DoubleFree for as long
+            // as nobody reuses the page (a new owner overwrites or zeroes it).
+            h->Magic = FreedLargeMagic;
             bool irq = s_lock.Acquire();
             s_largeFrees++;
             s_largePages -= pages;

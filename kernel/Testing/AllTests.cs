@@ -6,6 +6,18 @@ namespace Molt.Testing
         public static void Register()
         {
             Molt.Tests.RuntimeTests.Register();
+            Molt.Tests.ObjectModelTests.Register();
+            Molt.Tests.DispatchTests.Register();
+            Molt.Tests.CastTests.Register();
+            Molt.Tests.BoxingTests.Register();
+            Molt.Tests.StringTests.Register();
+            Molt.Tests.SpanTests.Register();
+            Molt.Tests.StaticsTests.Register();
+            Molt.Tests.DelegateTests.Register();
+            Molt.Tests.HeapTests.Register();
+            Molt.Tests.FrameTests.Register();
+            Molt.Tests.PagingTests.Register();
+            Molt.Tests.CommandLineTests.Register();
             Molt.Tests.SmpTests.Register();
         }
     }
