@@ -61,6 +61,13 @@ namespace Molt.Arch.X64
             for (int i = 0; i < 1_000_000 && (Read(RegIcrLow) & (1u << 12)) != 0; i++) Native.Pause();
         }
 
+        /// <summary>A fixed interrupt to this CPU only (ICR destination shorthand "self").</summary>
+        public static void SendSelf(int vector)
+        {
+            if (s_x2) Native.WriteMsr(0x83F, (uint)vector); // x2APIC SELF IPI register
+            else SendCommand(0, (uint)vector | (1u << 14) | (1u << 18));
+        }
+
         public static void SendIpi(uint apicId, int vector) => SendCommand(apicId, (uint)vector | (1u << 14));
         public static void SendInit(uint apicId) => SendCommand(apicId, 0x4500);
         public static void SendStartup(uint apicId, ulong trampolinePhysical) => SendCommand(apicId, 0x4600 | (uint)(trampolinePhysical >> 12));

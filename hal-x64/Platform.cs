@@ -21,6 +21,10 @@ namespace Molt.Hal
 
         public static partial uint HardwareId(int index) => Madt.ApicId(index);
 
+        public static partial int FirstDeviceVector() => 0x30;
+
+        public static partial void RaiseOnThisCpu(int vector) => LocalApic.SendSelf(vector);
+
         public static partial void InitializeInterrupts()
         {
             LegacyPic.Disable();

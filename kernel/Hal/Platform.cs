@@ -33,6 +33,12 @@ namespace Molt.Hal
 
         public static partial void SendIpi(int cpuIndex, IpiKind kind);
 
+        /// <summary>The first vector free for device interrupts and software use.</summary>
+        public static partial int FirstDeviceVector();
+
+        /// <summary>Raises <paramref name="vector"/> on the calling CPU (a self-IPI), as a device would.</summary>
+        public static partial void RaiseOnThisCpu(int vector);
+
         /// <summary>The hardware id (APIC id, MPIDR affinity) of CPU <paramref name="index"/>.</summary>
         public static partial uint HardwareId(int index);
     }

@@ -19,6 +19,7 @@ namespace Molt.Testing
             Molt.Tests.PagingTests.Register();
             Molt.Tests.CommandLineTests.Register();
             Molt.Tests.SmpTests.Register();
+            Molt.Tests.InterruptTests.Register();
         }
     }
 }
