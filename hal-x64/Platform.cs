@@ -16,6 +16,7 @@ namespace Molt.Hal
             Madt.Initialize(CpuId.InitialApicId);
             // The boot CPU must be index 0: move its APIC id to the front.
             Madt.MakeFirst(CpuId.InitialApicId);
+            Mcfg.Initialize();
             return Madt.CpuCount;
         }
 

@@ -47,7 +47,7 @@ namespace Molt.Arch.X64
             if (rsdp == 0 || !ValidRsdp(rsdp)) rsdp = Scan();
             if (rsdp == 0)
             {
-                Log.Warn("acpi", $"no RSDP found; continuing without ACPI (one CPU, legacy timers)");
+                Log.Warn("acpi", $"no RSDP found; continuing without ACPI (boot CPU only, default APIC addresses)");
                 return false;
             }
             byte* r = (byte*)Map(rsdp, 36);
