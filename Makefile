@@ -5,6 +5,8 @@
 #   make bench      boot with "bench" and print the benchmark table
 #   make debug      boot halted, waiting for gdb on :1234
 #   make deps       install missing tools (apt) and restore ILCompiler (NuGet)
+#   make iso        bootable ISO: Limine (LIMINE_DIR or a system install) else GRUB
+#   make iso-limine build/$(ARCH)/molt.iso through Limine; make iso-grub: molt-grub.iso
 # ARCH=x64 (default) or ARCH=arm64.  CMDLINE="..." sets the kernel command line.
 
 ARCH ?= x64
@@ -49,12 +51,12 @@ LINKER_SCRIPT := hal-$(ARCH)/linker.ld
 KSYMS_TOOL := $(TOOLS)/ksyms/molt-ksyms.dll
 KSYMS_SOURCES := $(wildcard image/SymbolTable/*.cs image/SymbolTable/*.csproj)
 
-.PHONY: all run test bench debug deps clean iso usb help
+.PHONY: all run test bench debug deps clean iso iso-limine iso-grub usb help
 all: $(BUILD)/molt.elf
 	@printf 'molt.elf (%s): %s bytes\n' $(ARCH) $$(stat -c %s $(BUILD)/molt.elf)
 
 help:
-	@sed -n '1,10p' Makefile
+	@sed -n '1,12p' Makefile
 
 # ---- set-up: tools and packages, installed only when missing ----
 DEPS_STAMP := build/.deps-$(ARCH)
@@ -116,6 +118,16 @@ run: all
 debug: all
 	@echo "QEMU waits for gdb: gdb $(BUILD)/molt.elf -ex 'target remote :1234'"
 	$(QEMU) $(QEMU_ARGS) -append "$(CMDLINE)" -s -S
+
+# ---- boot images (docs/booting.md): the command line goes into limine.conf / grub.cfg ----
+iso: all
+	@LIMINE_DIR="$(LIMINE_DIR)" bash image/iso.sh auto $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
+
+iso-limine: all
+	@LIMINE_DIR="$(LIMINE_DIR)" bash image/iso.sh limine $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
+
+iso-grub: all
+	@bash image/iso.sh grub $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
 clean:
 	rm -rf build

@@ -50,6 +50,16 @@ namespace Molt
             KernelConsole.Write(" booting\n");
             Log.Info("boot", $"protocol {ProtocolName(boot->Protocol)}, timestamp {Clock.FrequencyHz / 1000} kHz");
             Log.Info("boot", $"command line: \"{new AsciiText(boot->CommandLine, boot->CommandLineLength)}\"");
+            if (boot->Protocol == BootProtocol.Limine)
+            {
+                // Limine 8.x runs base revision 2 when asked for 3; say which one is in force.
+                var loader = new AsciiText(boot->LoaderName, boot->LoaderNameLength);
+                if (boot->BaseRevision >= 0)
+                    Log.Info("boot", $"loader \"{loader}\", base revision {boot->BaseRevision} (asked {boot->BaseRevisionAsked})");
+                else
+                    Log.Info("boot", $"loader \"{loader}\", base revision {boot->BaseRevisionAsked} not supported: an older one is in force");
+            }
+            if (boot->Rsdp != 0) Log.Info("boot", $"ACPI RSDP at physical {boot->Rsdp:x}");
 
             if (!Symbols.Attach(Layout.SymbolTable, Layout.KernelStart, Layout.KernelEnd))
                 Log.Warn("boot", $"no symbol table: backtraces show addresses only");

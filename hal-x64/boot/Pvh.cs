@@ -84,7 +84,16 @@ namespace Molt.Arch.X64
         public static void MarkKernel(BootInfo* info)
         {
             ulong start = info->KernelPhysicalBase;
-            ulong end = start + (Hal.Layout.KernelEnd - Hal.Layout.KernelStart);
+            Carve(info, start, start + (Hal.Layout.KernelEnd - Hal.Layout.KernelStart), MemoryKind.KernelAndModules);
+        }
+
+        /// <summary>
+        /// Re-labels the pages of [start, end) that the map calls usable as
+        /// <paramref name="kind"/>, so the frame allocator leaves them alone.
+        /// </summary>
+        public static void Carve(BootInfo* info, ulong start, ulong end, MemoryKind kind)
+        {
+            start &= ~0xFFFUL;
             end = (end + 0xFFF) & ~0xFFFUL;
             uint n = info->RegionCount;
             for (uint i = 0; i < n; i++)
@@ -93,10 +102,10 @@ namespace Molt.Arch.X64
                 if (r->Kind != MemoryKind.Usable) continue;
                 ulong rs = r->Base, re = r->Base + r->Length;
                 if (re <= start || rs >= end) continue;
-                // Shrink to the part below the kernel and add the part above as a new region.
+                // Shrink to the part below the range and add the part above as a new region.
                 r->Length = start > rs ? start - rs : 0;
                 if (re > end) info->AddRegion(end, re - end, MemoryKind.Usable);
-                info->AddRegion(start > rs ? start : rs, (re < end ? re : end) - (start > rs ? start : rs), MemoryKind.KernelAndModules);
+                info->AddRegion(start > rs ? start : rs, (re < end ? re : end) - (start > rs ? start : rs), kind);
             }
         }
     }

@@ -41,13 +41,18 @@ namespace Molt.Memory
             }
             s_frameCount = top / FrameSize;
             ulong bitmapBytes = ((s_frameCount + 63) / 64) * 8;
+            // The lowest place that fits, not the first region listed: until the
+            // kernel's page tables are up, PVH and Multiboot2 reach only the first
+            // 4 GiB through the direct map, and the list's order depends on how the
+            // boot code split regions (GRUB with 8 GiB put one above 4 GiB first).
             ulong bitmapPhys = 0;
-            for (uint i = 0; i < info->RegionCount && bitmapPhys == 0; i++)
+            for (uint i = 0; i < info->RegionCount; i++)
             {
                 MemoryRegion* r = info->Regions + i;
                 ulong start = AlignUp(r->Base < LowReserved ? LowReserved : r->Base);
                 ulong end = r->Base + r->Length;
-                if (r->Kind == MemoryKind.Usable && end > start && end - start >= bitmapBytes) bitmapPhys = start;
+                if (r->Kind == MemoryKind.Usable && end > start && end - start >= bitmapBytes && (bitmapPhys == 0 || start < bitmapPhys))
+                    bitmapPhys = start;
             }
             if (bitmapPhys == 0) return false;
             s_bitmap = (ulong*)(bitmapPhys + s_directMap);
