@@ -1,7 +1,7 @@
 # Molt: the developer's front door.
 #   make            build build/$(ARCH)/molt.elf
 #   make run        boot it in QEMU, serial console on this terminal
-#   make test       host tests + in-kernel tests; last line "N passed, N failed"
+#   make test       host tests + in-kernel tests; last line "N passed, N failed" (TEST_ARGS="--help")
 #   make bench      boot with "bench" and print the benchmark table
 #   make debug      boot halted, waiting for gdb on :1234
 #   make deps       install missing tools (apt) and restore ILCompiler (NuGet)
@@ -129,5 +129,21 @@ iso-limine: all
 iso-grub: all
 	@bash image/iso.sh grub $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
+# ---- tests: host xunit tests, then the in-kernel suite on each configuration ----
+# Builds a kernel for every architecture with a hal-<arch>/ folder, then the
+# host projects (dotnet build restores their pinned NuGet packages), then runs
+# ci/Molt.TestDriver, which prints the closing "N passed, N failed" line last.
+# Configurations whose kernel is missing are skipped: ci/Molt.TestDriver/KernelConfiguration.cs.
+TEST_ARCHES := $(filter x64 arm64,$(patsubst hal-%,%,$(wildcard hal-*)))
+TEST_DRIVER := ci/Molt.TestDriver/bin/Release/net10.0/molt-test.dll
+TEST_ARGS ?=
+
+test:
+	@for a in $(TEST_ARCHES); do $(MAKE) --no-print-directory ARCH=$$a all || exit 1; done
+	@echo "dotnet build tests/Molt.Tests (with ci/Molt.QemuRunner, ci/Molt.TestDriver)"
+	@mkdir -p build && dotnet build tests/Molt.Tests -c Release --nologo -v q > build/host-build.log 2>&1 \
+		|| (cat build/host-build.log; exit 1)
+	@dotnet $(TEST_DRIVER) --root $(ROOT) --no-build $(TEST_ARGS)
+
 clean:
-	rm -rf build
+	rm -rf build ci/*/bin ci/*/obj tests/*/bin tests/*/obj
