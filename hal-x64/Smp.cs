@@ -15,8 +15,9 @@ namespace Molt.Arch.X64
     /// 2. Fill its data block: kernel CR3, the CPU's stack, its index, the entry.
     /// 3. INIT, wait 10 ms, SIPI, wait 200 us, SIPI (the MP specification's sequence).
     /// 4. Wait up to 200 ms for the CPU to mark itself online.
-    /// This works the same whether the loader was PVH, Multiboot2 or Limine
-    /// (which leaves the APs waiting for a SIPI when no MP request is made).
+    /// Under Limine, which has already started the APs for its MP response,
+    /// each AP is released through its goto_address instead (see
+    /// StartThroughLimine); INIT-SIPI-SIPI is the path for PVH and Multiboot2.
     /// </summary>
     internal static unsafe class ApplicationProcessors
     {
@@ -52,8 +53,49 @@ namespace Molt.Arch.X64
             while (Native.Rdtsc() < end) Native.Pause();
         }
 
+        [DllImport("*"), SuppressGCTransition] private static extern ulong molt_limine_ap_entry_address();
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct LimineMpResponse { public ulong Revision; public uint Flags; public uint BspLapicId; public ulong CpuCount; public LimineMpInfo** Cpus; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct LimineMpInfo { public uint ProcessorId; public uint LapicId; public ulong Reserved; public ulong GotoAddress; public ulong ExtraArgument; }
+
+        /// <summary>The block molt_limine_ap_entry reads through extra_argument.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        private struct LimineApStart { public ulong Cr3; public ulong StackTop; public ulong CpuIndex; }
+
+        /// <summary>
+        /// Starts a CPU Limine has parked: fill its start block, then publish
+        /// goto_address (the release store Limine's spin loop waits for).
+        /// Returns false when Limine has no entry for this APIC id.
+        /// </summary>
+        private static bool StartThroughLimine(int index, uint apicId, ulong stackTop, out bool started)
+        {
+            started = false;
+            var mp = (LimineMpResponse*)Kernel.Boot->LimineMp;
+            for (ulong i = 0; i < mp->CpuCount; i++)
+            {
+                LimineMpInfo* info = mp->Cpus[i];
+                if (info->LapicId != apicId) continue;
+                var start = (LimineApStart*)Heap.AllocateOrPanic((uint)sizeof(LimineApStart)); // kept: the CPU may read it at any time
+                start->Cr3 = KernelAddressSpace.Root;
+                start->StackTop = stackTop;
+                start->CpuIndex = (ulong)index;
+                info->ExtraArgument = (ulong)start;
+                Volatile.Write(ref *(long*)&info->GotoAddress, (long)molt_limine_ap_entry_address());
+                CpuLocal* cpu = Processors.Get(index);
+                for (int t = 0; t < 2000 && Volatile.Read(in cpu->Online) == 0; t++) Delay(100);
+                started = Volatile.Read(in cpu->Online) != 0;
+                return true;
+            }
+            return false;
+        }
+
         public static bool Start(int index, uint apicId, ulong stackTop)
         {
+            bool started;
+            if (Kernel.Boot->LimineMp != 0 && StartThroughLimine(index, apicId, stackTop, out started)) return started;
             if (!s_prepared) Prepare();
             *Field("molt_trampoline_cr3") = KernelAddressSpace.Root;
             *Field("molt_trampoline_stack") = stackTop;

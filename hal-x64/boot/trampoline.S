@@ -93,3 +93,31 @@ molt_ap_entry_address:
     ret
 
     .section .note.GNU-stack, "", @progbits
+
+/*
+ * Limine's MP path: Limine has already put each AP in long mode on its own
+ * page tables and a small stack, and jumps to goto_address with rdi =
+ * its limine_mp_info. extra_argument points at a LimineApStart block
+ * {u64 cr3, u64 stack_top, u64 cpu_index} filled by Smp.cs.
+ */
+    .text
+    .global molt_limine_ap_entry, molt_limine_ap_entry_address
+molt_limine_ap_entry:
+    cli
+    mov 24(%rdi), %rsi                 /* extra_argument (offset 24 on x86-64: after ids and reserved) */
+    mov 0(%rsi), %rax
+    mov %rax, %cr3
+    mov 8(%rsi), %rsp
+    mov 16(%rsi), %edi
+    mov %cr0, %rax
+    and $~(1 << 2), %rax               /* SSE on: EM off, MP on */
+    or $(1 << 1), %rax
+    mov %rax, %cr0
+    mov %cr4, %rax
+    or $((1 << 9) | (1 << 10)), %rax
+    mov %rax, %cr4
+    jmp molt_ap_entry
+molt_limine_ap_entry_address:
+    lea molt_limine_ap_entry(%rip), %rax
+    ret
+    .section .note.GNU-stack, "", @progbits

@@ -53,6 +53,8 @@ namespace Molt.Boot
         public ulong KernelVirtualBase;
         public ulong EntryTimestamp;
         public ulong Rsdp;
+        /// <summary>Limine's MP response (a virtual address), or 0 when the loader started no CPUs for us.</summary>
+        public ulong LimineMp;
         public ulong DeviceTree;
         public int CommandLineLength;
         public fixed byte CommandLine[MaxCommandLine];

@@ -26,6 +26,8 @@ namespace Molt.Boot
         public LimineRequest DeviceTree;
         public LimineRequest Framebuffer;
         public LimineRequest BootloaderInfo;
+        public LimineRequest Mp;
+        public ulong MpFlags;
         public ulong EndMarker0, EndMarker1;
         /// <summary>BASE_REVISION of the arch's boot/limine.S, kept past the end marker where loaders don't write.</summary>
         public ulong BaseRevisionAsked;
@@ -121,6 +123,7 @@ namespace Molt.Boot
             }
             var dtb = (AddressResponse*)r->DeviceTree.Response;
             if (dtb != null) info->DeviceTree = dtb->Address;
+            info->LimineMp = (ulong)r->Mp.Response;
         }
     }
 }
