@@ -45,7 +45,12 @@ namespace Molt.Interrupts
             PerCpu.Current()->InterruptsHandled++;
             s_table.Counts[vector]++;
             ulong h = s_table.Handlers[vector];
-            if (h != 0) ((delegate*<int, void>)h)(vector);
+            if (h != 0)
+            {
+                int generation = Threading.Operations.BeginInterrupt();
+                ((delegate*<int, void>)h)(vector);
+                Threading.Operations.EndInterrupt(generation);
+            }
             else s_unhandled++;
             return h != 0;
         }

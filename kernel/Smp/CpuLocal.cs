@@ -37,5 +37,19 @@ namespace Molt.Smp
         public ulong KernelStackTop;
         /// <summary>Scratch for the arch layer (e.g. the TSS address on x86-64).</summary>
         public ulong ArchData0, ArchData1;
+
+        // ---- quiescence (kernel/Threading/Operations.cs) ----
+        /// <summary>The generation new operations on this CPU join: 0 or 1.</summary>
+        public int OperationGeneration;
+        public int Pad0;
+        /// <summary>Operations begun on this CPU and not yet ended, per generation.</summary>
+        public long ActiveOperations0, ActiveOperations1;
+        /// <summary>Times this CPU's generation has advanced; a marker elapses two advances after it was set.</summary>
+        public ulong Advances;
+
+        // ---- object translation (update/ObjectTable.cs) ----
+        /// <summary>This CPU's local translation table: object id -> representative (an object address), 0 when not cached.</summary>
+        public nint* LocalTranslations;
+        public int LocalTranslationCapacity;
     }
 }

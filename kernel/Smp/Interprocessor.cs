@@ -69,6 +69,13 @@ namespace Molt.Smp
         /// <summary>Called by the arch's interrupt path on the target CPU.</summary>
         public static void Handle(IpiKind kind)
         {
+            int generation = Threading.Operations.BeginInterrupt();
+            HandleInOperation(kind);
+            Threading.Operations.EndInterrupt(generation);
+        }
+
+        private static void HandleInOperation(IpiKind kind)
+        {
             CpuLocal* cpu = PerCpu.Current();
             switch (kind)
             {

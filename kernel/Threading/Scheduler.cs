@@ -141,7 +141,10 @@ namespace Molt.Threading
             FinishSwitch();
             Thread t = ObjectRef.FromAddress<Thread>(threadAddress);
             Cpu.EnableInterrupts();
+            // A thread's run is an operation (for quiescence); long loops checkpoint.
+            Operations.Begin();
             t.Entry(t.Argument);
+            Operations.End();
             Exit();
         }
 
@@ -242,7 +245,9 @@ namespace Molt.Threading
                 Thread prev = null;
                 for (Thread t = q.Head; t != null; prev = t, t = t.Next)
                 {
-                    if (t.Affinity >= 0) continue;
+                    // Pinned threads stay; so do threads inside an operation, whose
+                    // generation counts live on this CPU (Operations' invariant).
+                    if (t.Affinity >= 0 || t.OperationDepth > 0) continue;
                     if (prev == null) q.Head = t.Next; else prev.Next = t.Next;
                     if (q.Tail == t) q.Tail = prev;
                     q.Count--;
@@ -332,6 +337,8 @@ namespace Molt.Threading
         {
             CpuLocal* cpu = PerCpu.Current();
             cpu->Ticks++;
+            Operations.Advance();
+            int generation = Operations.BeginInterrupt();
             RunQueue q = s_queues[cpu->Index];
             ulong now = Clock.NanosecondsSinceBoot();
             while (q.Sleepers != null && q.Sleepers.WakeAtNs <= now)
@@ -349,6 +356,7 @@ namespace Molt.Threading
                 e.Pending = 0;
                 e.Callback(e.Argument);
             }
+            Operations.EndInterrupt(generation);
             if (--q.QuantumLeft <= 0)
             {
                 q.QuantumLeft = QuantumTicks;

@@ -40,6 +40,11 @@ namespace Molt.Threading
         internal int Finished;
         public ulong Switches;
 
+        /// <summary>Nesting depth of operations (kernel/Threading/Operations.cs); while above 0 the thread is not stolen by another CPU.</summary>
+        internal int OperationDepth;
+        internal int OperationCpu;
+        internal int OperationGeneration;
+
         /// <summary>Blocks until the thread has finished. Then the caller may free it.</summary>
         public void Join()
         {

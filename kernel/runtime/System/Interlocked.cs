@@ -18,6 +18,10 @@ namespace System.Threading
         public static int Add(ref int location, int value) => ExchangeAdd(ref location, value) + value;
         public static long Add(ref long location, long value) => ExchangeAdd(ref location, value) + value;
         [Intrinsic] public static void MemoryBarrier() => MemoryBarrier();
+        public static nint CompareExchange(ref nint location1, nint value, nint comparand)
+            => (nint)CompareExchange(ref Unsafe.As<nint, long>(ref location1), (long)value, (long)comparand);
+        public static nint Exchange(ref nint location1, nint value)
+            => (nint)Exchange(ref Unsafe.As<nint, long>(ref location1), (long)value);
     }
 
     /// <summary>Acquire loads and release stores, through volatile fields the JIT orders.</summary>
@@ -28,5 +32,7 @@ namespace System.Threading
         public static long Read(ref readonly long location) { long v = location; Interlocked.MemoryBarrier(); return v; }
         public static void Write(ref int location, int value) => Unsafe.As<int, VolatileInt32>(ref location).Value = value;
         public static void Write(ref long location, long value) { Interlocked.MemoryBarrier(); location = value; }
+        public static nint Read(ref readonly nint location) => (nint)Read(in Unsafe.As<nint, long>(ref Unsafe.AsRef(in location)));
+        public static void Write(ref nint location, nint value) => Write(ref Unsafe.As<nint, long>(ref location), (long)value);
     }
 }

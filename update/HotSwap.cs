@@ -1,0 +1,205 @@
+using System.Threading;
+using Molt.Console;
+using Molt.Memory;
+using Molt.Threading;
+using Molt.Time;
+
+namespace Molt.Update
+{
+    /// <summary>
+    /// Swaps a set of objects to new versions as one unit (K42's hot swap).
+    /// The caller holds the update lock (<see cref="UpdateManager"/>) and is
+    /// not inside an operation.
+    ///
+    /// 1. Negotiate: for each object, the highest state format its version
+    ///    exports and the new version imports. None: fail, nothing changed.
+    /// 2. Forward: set each root to Forward and clear its LTT entries; every
+    ///    call now misses, is counted by the mediator and goes to the old
+    ///    version. Wait for a system-wide quiescent point: every call that
+    ///    bypassed the mediator (begun before) has ended.
+    /// 3. Block: new calls wait; calls already counted, and recursive calls
+    ///    by their threads, continue. Wait for the counted calls to drain.
+    /// 4. Transfer: make the new representatives (per CPU where the class
+    ///    has per-CPU representatives) and import the old state into them.
+    /// 5. Commit: install the new representatives and factories, run their
+    ///    self-checks, then release the blocked callers (Normal). A failed
+    ///    self-check puts the old representatives back before anyone sees
+    ///    the new ones.
+    /// 6. Free the old representatives after another quiescent point.
+    ///
+    /// Invariants: until step 5 the old representatives are never changed by
+    /// the protocol, so every abort (a time-out in 2 or 3, a failed transfer)
+    /// restores Normal with the old state intact. The set commits all or
+    /// nothing. A call cycle among the set (A waits in Block for B while B's
+    /// caller waits for A) cannot hang: step 3 times out and aborts.
+    /// </summary>
+    public static unsafe class HotSwap
+    {
+        public static ulong ForwardTimeoutNs = 2_000_000_000;
+        public static ulong DrainTimeoutNs = 500_000_000;
+
+        private static long s_maxBlockedNs;
+        private static long s_blockedCalls;
+
+        /// <summary>The longest time any single call waited in a Block phase since the last reset.</summary>
+        public static ulong MaxBlockedNs => (ulong)Volatile.Read(in s_maxBlockedNs);
+        public static long BlockedCalls => Volatile.Read(in s_blockedCalls);
+        public static void ResetBlockedStatistics() { Volatile.Write(ref s_maxBlockedNs, 0); Volatile.Write(ref s_blockedCalls, 0); }
+
+        private static bool IsReleased(nint root) => Volatile.Read(in Molt.Memory.ObjectRef.FromAddress<ObjectRoot>(root).State) != (int)RootState.Block;
+        private static void SetNormal(nint root) => Volatile.Write(ref Molt.Memory.ObjectRef.FromAddress<ObjectRoot>(root).State, (int)RootState.Normal);
+
+        /// <summary>A caller that met the Block phase waits here until the swap commits or aborts.</summary>
+        internal static void WaitWhileBlocked(ObjectRoot root)
+        {
+            ulong start = Clock.NanosecondsSinceBoot();
+            root.Blocked.WaitFor(&IsReleased, Molt.Memory.ObjectRef.AddressOf(root));
+            long waited = (long)(Clock.NanosecondsSinceBoot() - start);
+            Interlocked.Increment(ref s_blockedCalls);
+            long max;
+            while (waited > (max = Volatile.Read(in s_maxBlockedNs)))
+                if (Interlocked.CompareExchange(ref s_maxBlockedNs, waited, max) == max) break;
+        }
+
+        private static void Release(ObjectRoot root)
+        {
+            root.Blocked.Signal(&SetNormal, Molt.Memory.ObjectRef.AddressOf(root), true);
+            Objects.FlushEverywhere(root.Id);
+        }
+
+        private static void Abort(ObjectRoot[] roots, int n)
+        {
+            for (int i = 0; i < n; i++) Release(roots[i]);
+        }
+
+        private static SwapReport Fail(SwapReport r, SwapOutcome outcome, string reason, int objectId)
+        {
+            r.Outcome = outcome;
+            r.Reason = reason;
+            r.ObjectId = objectId;
+            Log.Warn("update", $"swap of {r.Objects} objects failed: {reason} (object {objectId})");
+            return r;
+        }
+
+        /// <summary>Runs steps 1-6 on <paramref name="n"/> roots; the report is the caller's.</summary>
+        public static SwapReport Run(ObjectRoot[] roots, UpdatableFactory[] to, int n)
+        {
+            var r = new SwapReport();
+            r.Objects = n;
+            ulong start = Clock.NanosecondsSinceBoot();
+            // 1. Negotiate.
+            int* format = stackalloc int[n > 0 ? n : 1];
+            for (int i = 0; i < n; i++)
+            {
+                format[i] = UpdatableFactory.Negotiate(roots[i].Factory.ExportFormats, to[i].ImportFormats);
+                if (format[i] < 0) return Fail(r, SwapOutcome.NoCommonFormat, "no state format in common between the old and new versions", roots[i].Id);
+                r.Format = format[i];
+            }
+            // 2. Forward.
+            for (int i = 0; i < n; i++)
+            {
+                Volatile.Write(ref roots[i].State, (int)RootState.Forward);
+                Objects.FlushEverywhere(roots[i].Id);
+            }
+            int stuck;
+            if (!Quiescence.WaitForMarker(ForwardTimeoutNs, out stuck))
+            {
+                Abort(roots, n);
+                return Fail(r, SwapOutcome.QuiescenceTimeout, "no quiescent point: an operation kept running on a CPU past the time-out", stuck);
+            }
+            ulong blockStart = Clock.NanosecondsSinceBoot();
+            r.ForwardNs = blockStart - start;
+            // 3. Block, then drain the counted calls.
+            for (int i = 0; i < n; i++) Volatile.Write(ref roots[i].State, (int)RootState.Block);
+            int depth = Operations.Pause();
+            ulong deadline = blockStart + DrainTimeoutNs;
+            int busy = -1;
+            while (true)
+            {
+                busy = -1;
+                for (int i = 0; i < n; i++) if (Volatile.Read(in roots[i].InFlight) != 0) { busy = i; break; }
+                if (busy < 0 || Clock.NanosecondsSinceBoot() >= deadline) break;
+                Scheduler.Sleep(100_000);
+            }
+            Operations.Resume(depth);
+            if (busy >= 0)
+            {
+                Abort(roots, n);
+                return Fail(r, SwapOutcome.DrainTimeout, "calls inside the objects did not drain (a call cycle among the objects swapped together?)", roots[busy].Id);
+            }
+            // 4. Transfer into new representatives.
+            var fresh = new object[n][];
+            for (int i = 0; i < n; i++)
+            {
+                ObjectRoot root = roots[i];
+                int count = to[i].PerCpu ? Smp.Processors.Count : 1;
+                fresh[i] = new object[count];
+                for (int c = 0; c < count; c++)
+                {
+                    object made = to[i].CreateRepresentative(root, c);
+                    object old = root.Shared ?? (root.PerCpu != null && c < root.PerCpu.Length ? root.PerCpu[c] : root.PerCpu[0]);
+                    bool ok = made != null && to[i].ImportState(made, old, format[i]);
+                    fresh[i][c] = made;
+                    if (!ok)
+                    {
+                        FreeFresh(fresh, i + 1);
+                        Abort(roots, n);
+                        return Fail(r, made == null ? SwapOutcome.OutOfMemory : SwapOutcome.TransferFailed,
+                            made == null ? "out of memory making the new representatives" : "the new version's state import reported failure; the old version keeps serving with its state", root.Id);
+                    }
+                }
+            }
+            // 5. Commit, self-check, release.
+            var oldShared = new object[n];
+            var oldPerCpu = new object[n][];
+            var oldFactory = new UpdatableFactory[n];
+            for (int i = 0; i < n; i++)
+            {
+                ObjectRoot root = roots[i];
+                oldShared[i] = root.Shared; oldPerCpu[i] = root.PerCpu; oldFactory[i] = root.Factory;
+                if (to[i].PerCpu) { root.PerCpu = fresh[i]; root.Shared = null; }
+                else { root.Shared = fresh[i][0]; root.PerCpu = null; }
+                root.Factory = to[i];
+            }
+            for (int i = 0; i < n; i++)
+                for (int c = 0; c < fresh[i].Length; c++)
+                    if (!to[i].SelfCheck(fresh[i][c]))
+                    {
+                        for (int k = 0; k < n; k++) { roots[k].Shared = oldShared[k]; roots[k].PerCpu = oldPerCpu[k]; roots[k].Factory = oldFactory[k]; }
+                        FreeFresh(fresh, n);
+                        Heap.Free(oldShared); Heap.Free(oldPerCpu); Heap.Free(oldFactory);
+                        Abort(roots, n);
+                        return Fail(r, SwapOutcome.SelfCheckFailed, "a new representative failed its self-check; the old version was put back before any call reached the new one", roots[i].Id);
+                    }
+            var bin = new DeferredFree();
+            for (int i = 0; i < n; i++)
+            {
+                roots[i].ClearAdapters(ref bin);
+                if (oldShared[i] != null) bin.Add(oldShared[i]);
+                if (oldPerCpu[i] != null) { for (int c = 0; c < oldPerCpu[i].Length; c++) bin.Add(oldPerCpu[i][c]); bin.Add(oldPerCpu[i]); }
+                if (to[i].PerCpu) { } else Heap.Free(fresh[i]);
+            }
+            Heap.Free(fresh); Heap.Free(oldShared); Heap.Free(oldPerCpu); Heap.Free(oldFactory);
+            ulong commit = Clock.NanosecondsSinceBoot();
+            r.BlockNs = commit - blockStart;
+            for (int i = 0; i < n; i++) Release(roots[i]);
+            r.TotalNs = commit - start;
+            r.Outcome = SwapOutcome.Committed;
+            // 6. Free the old version once no operation can hold it.
+            Quiescence.WaitForMarker();
+            bin.FreeAll();
+            return r;
+        }
+
+        private static void FreeFresh(object[][] fresh, int upTo)
+        {
+            for (int i = 0; i < upTo; i++)
+            {
+                if (fresh[i] == null) continue;
+                for (int c = 0; c < fresh[i].Length; c++) if (fresh[i][c] != null) Heap.Free(fresh[i][c]);
+                Heap.Free(fresh[i]);
+            }
+            Heap.Free(fresh);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Threading;
+using Molt.Console;
+using Molt.Hal;
+using Molt.Memory;
+
+namespace Molt.Update
+{
+    /// <summary>
+    /// Converting every instance of a class on its next access.
+    /// Arming (by <see cref="UpdateManager.UpdateClassLazily"/>, under the update lock):
+    /// 1. The class's factory switches: new instances are new-version.
+    /// 2. Each old instance gets Pending = the new factory; its LTT entries are cleared.
+    /// 3. Wait for a system-wide quiescent point; only then is the class
+    ///    armed. Before that, accesses get the old representative, uncached.
+    /// Converting (in the miss path of the first access after arming, on any CPU):
+    /// 4. Take the root from Normal to Converting (one CPU wins; others spin).
+    /// 5. Make the new representatives and import the state; on failure keep
+    ///    the old ones (logged) and stop trying for this instance.
+    /// 6. Install them, clear Pending, back to Normal. The old
+    ///    representatives are freed at the next update's quiescent point.
+    /// Invariant: after step 3 no operation that could hold an old
+    /// representative obtained before step 2 is still running, and every
+    /// later access misses (Pending roots are never cached), so conversion
+    /// never races a user of the old version.
+    /// </summary>
+    public static unsafe class LazyConversion
+    {
+        private static UpdatableClass s_armedClass;
+        private static int s_converted;
+        private static int s_failed;
+        private static DeferredFree s_retired;
+        private static Threading.SpinLock s_retiredLock;
+
+        public static int Converted => Volatile.Read(in s_converted);
+        public static int Failed => Volatile.Read(in s_failed);
+
+        internal static void Arm(UpdatableClass cls) => Volatile.Write(ref Unsafe_As(ref s_armedClass), Molt.Memory.ObjectRef.AddressOf(cls));
+        private static ref nint Unsafe_As(ref UpdatableClass c) => ref System.Runtime.CompilerServices.Unsafe.As<UpdatableClass, nint>(ref c);
+
+        internal static bool Armed(ObjectRoot root) => (object)s_armedClass == root.Class;
+
+        internal static void Convert(ObjectRoot root)
+        {
+            if (Interlocked.CompareExchange(ref root.State, (int)RootState.Converting, (int)RootState.Normal) != (int)RootState.Normal) return;
+            UpdatableFactory to = root.Pending;
+            if (to == null) { Volatile.Write(ref root.State, (int)RootState.Normal); return; }
+            int count = to.PerCpu ? Smp.Processors.Count : 1;
+            var fresh = new object[count];
+            bool ok = true;
+            for (int c = 0; c < count && ok; c++)
+            {
+                fresh[c] = to.CreateRepresentative(root, c);
+                object old = root.Shared ?? root.PerCpu[c < root.PerCpu.Length ? c : 0];
+                ok = fresh[c] != null && to.ImportState(fresh[c], old, root.PendingFormat) && to.SelfCheck(fresh[c]);
+            }
+            if (!ok)
+            {
+                for (int c = 0; c < count; c++) if (fresh[c] != null) Heap.Free(fresh[c]);
+                Heap.Free(fresh);
+                root.Pending = null;
+                Interlocked.Increment(ref s_failed);
+                Volatile.Write(ref root.State, (int)RootState.Normal);
+                Log.Warn("update", $"lazy conversion of object {root.Id} to version {to.Version} failed; it stays at version {root.Version}");
+                return;
+            }
+            bool irq = s_retiredLock.Acquire();
+            if (root.Shared != null) s_retired.Add(root.Shared);
+            if (root.PerCpu != null) { for (int c = 0; c < root.PerCpu.Length; c++) s_retired.Add(root.PerCpu[c]); s_retired.Add(root.PerCpu); }
+            root.ClearAdapters(ref s_retired);
+            s_retiredLock.Release(irq);
+            if (to.PerCpu) { root.PerCpu = fresh; root.Shared = null; }
+            else { root.Shared = fresh[0]; root.PerCpu = null; Heap.Free(fresh); }
+            root.Factory = to;
+            root.Pending = null;
+            Interlocked.Increment(ref s_converted);
+            Volatile.Write(ref root.State, (int)RootState.Normal);
+        }
+
+        /// <summary>Frees representatives retired by conversions, after a quiescent point. Called by the update manager.</summary>
+        internal static void FreeRetired()
+        {
+            bool irq = s_retiredLock.Acquire();
+            DeferredFree bin = s_retired;
+            s_retired = default;
+            s_retiredLock.Release(irq);
+            if (bin.Count == 0) { bin.Discard(); return; }
+            Quiescence.WaitForMarker();
+            bin.FreeAll();
+        }
+
+        internal static void ResetCounts() { s_converted = 0; s_failed = 0; }
+    }
+}

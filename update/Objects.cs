@@ -1,0 +1,155 @@
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Internal.Runtime;
+using Molt.Diagnostics;
+using Molt.Hal;
+using Molt.Memory;
+using Molt.Smp;
+using Molt.Threading;
+using Thread = Molt.Threading.Thread;
+
+namespace Molt.Update
+{
+    /// <summary>
+    /// Calls into updatable objects.
+    /// <code>
+    /// using (var kv = Objects.Use&lt;IKeyValue&gt;(id)) kv.Target.Put(key, value);
+    /// </code>
+    /// <see cref="Use{T}"/> finds this CPU's representative through the CPU's
+    /// local translation table (LTT): one load of the per-CPU block, one load
+    /// of the table, one load of the entry, then a type check. No lock, no
+    /// write. A miss (first use on this CPU, or an object being updated)
+    /// goes to the object's root in the global table, which may install the
+    /// LTT entry, count the call through the mediator, make the caller wait
+    /// (Block phase), convert the object lazily, or hand out an adapter for
+    /// an older interface.
+    ///
+    /// Rules for callers:
+    /// - Call only inside an operation (thread bodies are; long loops
+    ///   checkpoint between calls with <see cref="Operations.Checkpoint"/>).
+    /// - Use <see cref="Call{T}.Target"/> only inside the using block and
+    ///   never keep it: after the block an update may free it.
+    /// LTT entries are a cache: clearing one is always safe.
+    /// </summary>
+    public static unsafe class Objects
+    {
+        public const int MaxObjects = 16384;
+
+        private static ObjectRoot[] s_roots;
+        private static int s_next;
+        private static ulong s_misses;
+
+        public static int Count => Volatile.Read(in s_next);
+        public static ulong Misses => s_misses;
+
+        /// <summary>Sets up the global table and every online CPU's LTT (8 bytes per object per CPU).</summary>
+        public static void Initialize()
+        {
+            s_roots = new ObjectRoot[MaxObjects];
+            for (int c = 0; c < Processors.Count; c++)
+            {
+                CpuLocal* cpu = Processors.Get(c);
+                cpu->LocalTranslations = (nint*)Heap.AllocateOrPanic((uint)(MaxObjects * sizeof(nint)));
+                cpu->LocalTranslationCapacity = MaxObjects;
+            }
+        }
+
+        public static bool Initialized => s_roots != null;
+
+        internal static ObjectId Register(ObjectRoot root)
+        {
+            int id = Interlocked.Increment(ref s_next);
+            if (id >= MaxObjects) { Interlocked.Decrement(ref s_next); return default; }
+            root.Id = id;
+            Volatile.Write(ref Unsafe.As<ObjectRoot, nint>(ref s_roots[id]), ObjectRef.AddressOf(root));
+            return new ObjectId(id);
+        }
+
+        public static ObjectRoot Root(ObjectId id) => (uint)id.Value < MaxObjects ? s_roots[id.Value] : null;
+
+        /// <summary>The representative of <paramref name="id"/> seen as <typeparamref name="T"/>, for the length of the using block.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Call<T> Use<T>(ObjectId id) where T : class
+        {
+            CpuLocal* cpu = PerCpu.Current();
+            if ((uint)id.Value < (uint)cpu->LocalTranslationCapacity)
+            {
+                nint rep = cpu->LocalTranslations[id.Value];
+                if (rep != 0 && ObjectRef.FromAddress<object>(rep) is T target) return new Call<T>(target, null);
+            }
+            return Miss<T>(id);
+        }
+
+        private static Call<T> Miss<T>(ObjectId id) where T : class
+        {
+            s_misses++;
+            ObjectRoot root = Root(id);
+            if (root == null) Panic.Fail("Objects.Use: no updatable object has this id");
+            while (true)
+            {
+                bool irq = Cpu.InterruptsEnabled();
+                Cpu.DisableInterrupts();
+                CpuLocal* cpu = PerCpu.Current();
+                int state = Volatile.Read(in root.State);
+                if (state == (int)RootState.Normal)
+                {
+                    if (root.Pending != null && LazyConversion.Armed(root))
+                    {
+                        if (irq) Cpu.EnableInterrupts();
+                        LazyConversion.Convert(root);
+                        continue;
+                    }
+                    object rep = root.RepresentativeFor(cpu->Index);
+                    // Cache only objects not waiting for a conversion: the next access must see Pending.
+                    if (root.Pending == null && Volatile.Read(in root.State) == (int)RootState.Normal)
+                        cpu->LocalTranslations[id.Value] = ObjectRef.AddressOf(rep);
+                    if (irq) Cpu.EnableInterrupts();
+                    return new Call<T>(As<T>(root, rep), null);
+                }
+                if (state == (int)RootState.Forward || (state == (int)RootState.Block && root.IsCaller(Scheduler.Current)))
+                {
+                    object rep = root.RepresentativeFor(cpu->Index);
+                    root.AdmitCounted(Scheduler.Current);
+                    if (irq) Cpu.EnableInterrupts();
+                    return new Call<T>(As<T>(root, rep), root);
+                }
+                if (irq) Cpu.EnableInterrupts();
+                if (state == (int)RootState.Block) HotSwap.WaitWhileBlocked(root);
+                else Cpu.Relax(); // Converting: another CPU finishes within microseconds
+            }
+        }
+
+        private static T As<T>(ObjectRoot root, object rep) where T : class
+        {
+            if (rep is T direct) return direct;
+            object adapter = root.AdapterFor(MethodTable.Of<T>(), rep);
+            if (adapter is T adapted) return adapted;
+            Panic.Fail("Objects.Use: the object's version implements neither the interface asked for nor an adapter to it");
+            return null;
+        }
+
+        /// <summary>Clears <paramref name="id"/>'s entry in every CPU's LTT.</summary>
+        internal static void FlushEverywhere(int id)
+        {
+            for (int c = 0; c < Processors.Count; c++)
+            {
+                CpuLocal* cpu = Processors.Get(c);
+                if (cpu->LocalTranslations != null) Volatile.Write(ref *(long*)&cpu->LocalTranslations[id], 0);
+            }
+        }
+    }
+
+    /// <summary>One call into an updatable object; dispose it (a using block) when the call is over.</summary>
+    public readonly ref struct Call<T> where T : class
+    {
+        public readonly T Target;
+        private readonly ObjectRoot _counted;
+
+        internal Call(T target, ObjectRoot counted) { Target = target; _counted = counted; }
+
+        public void Dispose()
+        {
+            if (_counted != null) _counted.LeaveCounted(Scheduler.Current);
+        }
+    }
+}
