@@ -115,6 +115,33 @@ run: all
 	@echo "booting Molt ($(ARCH)) in QEMU; quit with Ctrl-A X"
 	$(QEMU) $(QEMU_ARGS) -append "$(CMDLINE)"
 
+# ---- benchmarks: boot with "bench" on BENCH_SMP CPUs (docs/benchmarks.md) ----
+# Shows the console without the BENCH lines (the table comes last), writes
+# those lines' JSON to build/$(ARCH)/bench.json, one object per line, and
+# fails when the kernel panicked, hung, or did not exit with pass.
+# BENCH_FILTER=prefix runs only the benchmarks whose names start with it.
+BENCH_SMP ?= 4
+BENCH_FILTER ?=
+BENCH_TIMEOUT ?= 300
+BENCH_LOG := $(BUILD)/bench.log
+BENCH_JSON := $(BUILD)/bench.json
+BENCH_QEMU_ARGS := $(subst -smp $(SMP) ,-smp $(BENCH_SMP) ,$(QEMU_ARGS))
+# Exit status of a passing run: isa-debug-exit turns the kernel's 0 into 1; semihosting passes 0 through.
+BENCH_PASS := $(if $(filter x64,$(ARCH)),1,0)
+
+bench: all
+	@echo "benchmarks: $(ARCH) on $(BENCH_SMP) CPUs under $(QEMU), time-out $(BENCH_TIMEOUT) s"
+	@rm -f $(BENCH_LOG) $(BENCH_JSON) $(BUILD)/bench.status
+	@( timeout $(BENCH_TIMEOUT) $(QEMU) $(BENCH_QEMU_ARGS) -append "bench$(if $(BENCH_FILTER), bench.filter=$(BENCH_FILTER))" < /dev/null; \
+	   echo $$? > $(BUILD)/bench.status ) | tr -d '\r' | tee $(BENCH_LOG) | grep -av '^BENCH ' || true
+	@sed -n 's/^BENCH //p' $(BENCH_LOG) > $(BENCH_JSON)
+	@status=$$(cat $(BUILD)/bench.status); \
+	if grep -aq '^PANIC: ' $(BENCH_LOG); then echo "bench: FAILED: the kernel panicked (console in $(BENCH_LOG))"; exit 1; fi; \
+	if [ "$$status" = 124 ]; then echo "bench: FAILED: no exit within $(BENCH_TIMEOUT) s (console in $(BENCH_LOG))"; exit 1; fi; \
+	if [ "$$status" != "$(BENCH_PASS)" ]; then echo "bench: FAILED: QEMU exit status $$status (console in $(BENCH_LOG))"; exit 1; fi; \
+	if [ ! -s $(BENCH_JSON) ]; then echo "bench: FAILED: no BENCH lines (console in $(BENCH_LOG))"; exit 1; fi; \
+	echo "bench: $$(wc -l < $(BENCH_JSON)) results in $(BENCH_JSON)"
+
 debug: all
 	@echo "QEMU waits for gdb: gdb $(BUILD)/molt.elf -ex 'target remote :1234'"
 	$(QEMU) $(QEMU_ARGS) -append "$(CMDLINE)" -s -S

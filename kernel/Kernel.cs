@@ -1,3 +1,4 @@
+using Molt.Bench;
 using Molt.Boot;
 using Molt.Console;
 using Molt.Diagnostics;
@@ -21,7 +22,7 @@ namespace Molt
     ///    and the interface-dispatch cache is allocated from it.
     /// 5. Paging: the kernel's own page tables (W^X sections, direct map of RAM).
     /// 6. CPUs: interrupt controllers, the tick, the scheduler, every CPU online.
-    /// 7. Mode: run the tests (<c>test</c>), a deliberate fault (<c>fault=</c>), or the kernel proper.
+    /// 7. Mode: run the tests (<c>test</c>), the benchmarks (<c>bench</c>), a deliberate fault (<c>fault=</c>), or the kernel proper.
     /// </summary>
     public static unsafe class Kernel
     {
@@ -85,6 +86,14 @@ namespace Molt
                 if (stuck == 0) Log.Info("smp", $"all other CPUs stopped");
                 else Log.Warn("smp", $"{stuck} CPUs did not stop");
                 Emulator.Exit(failed == 0 && stuck == 0 ? 0 : 1);
+                Cpu.HaltForever();
+            }
+            if (cmd.Has("bench"))
+            {
+                BenchRunner.RunAll(cmd);
+                int stuck = Smp.Processors.StopOthers();
+                if (stuck != 0) Log.Warn("smp", $"{stuck} CPUs did not stop");
+                Emulator.Exit(stuck == 0 ? 0 : 1);
                 Cpu.HaltForever();
             }
 
