@@ -56,9 +56,13 @@ namespace Molt.Arch.X64
                 Native.WriteMsr(0x830, ((ulong)apicId << 32) | command);
                 return;
             }
+            // The two ICR writes must not be split by an interrupt handler sending its own IPI.
+            bool irq = (Native.ReadFlags() & (1 << 9)) != 0;
+            Native.Cli();
             Write(RegIcrHigh, apicId << 24);
             Write(RegIcrLow, command);
             for (int i = 0; i < 1_000_000 && (Read(RegIcrLow) & (1u << 12)) != 0; i++) Native.Pause();
+            if (irq) Native.Sti();
         }
 
         /// <summary>A fixed interrupt to this CPU only (ICR destination shorthand "self").</summary>

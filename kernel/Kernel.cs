@@ -77,6 +77,8 @@ namespace Molt
 
             KernelAddressSpace.Build(boot);
             Smp.Processors.BringUp(cmd);
+            // Kernel.cs is the composition root: the only kernel file that names update/.
+            Update.Objects.Initialize();
 
             if (cmd.Has("fault")) { Faults.Trigger(cmd); return; }
             if (cmd.Has("test"))

@@ -17,8 +17,9 @@ namespace Molt.Update
     ///    call now misses, is counted by the mediator and goes to the old
     ///    version. Wait for a system-wide quiescent point: every call that
     ///    bypassed the mediator (begun before) has ended.
-    /// 3. Block: new calls wait; calls already counted, and recursive calls
-    ///    by their threads, continue. Wait for the counted calls to drain.
+    /// 3. Block: new calls wait; calls already counted, and calls by their
+    ///    threads into any object of the set (recursion, chains and cycles
+    ///    within the set), continue. Wait for the counted calls to drain.
     /// 4. Transfer: make the new representatives (per CPU where the class
     ///    has per-CPU representatives) and import the old state into them.
     /// 5. Commit: install the new representatives and factories, run their
@@ -30,8 +31,9 @@ namespace Molt.Update
     /// Invariants: until step 5 the old representatives are never changed by
     /// the protocol, so every abort (a time-out in 2 or 3, a failed transfer)
     /// restores Normal with the old state intact. The set commits all or
-    /// nothing. A call cycle among the set (A waits in Block for B while B's
-    /// caller waits for A) cannot hang: step 3 times out and aborts.
+    /// nothing. A wait that no admission rule can break (a thread inside A
+    /// waiting for a thread that waits in A's Block phase, through a lock or
+    /// an object outside the set) cannot hang: step 3 times out and aborts.
     /// </summary>
     public static unsafe class HotSwap
     {
@@ -63,6 +65,8 @@ namespace Molt.Update
 
         private static void Release(ObjectRoot root)
         {
+            root.SwapSet = null;
+            root.SwapSetCount = 0;
             root.Blocked.Signal(&SetNormal, Molt.Memory.ObjectRef.AddressOf(root), true);
             Objects.FlushEverywhere(root.Id);
         }
@@ -98,6 +102,8 @@ namespace Molt.Update
             // 2. Forward.
             for (int i = 0; i < n; i++)
             {
+                roots[i].SwapSet = roots;
+                roots[i].SwapSetCount = n;
                 Volatile.Write(ref roots[i].State, (int)RootState.Forward);
                 Objects.FlushEverywhere(roots[i].Id);
             }
@@ -110,7 +116,8 @@ namespace Molt.Update
             ulong blockStart = Clock.NanosecondsSinceBoot();
             r.ForwardNs = blockStart - start;
             // 3. Block, then drain the counted calls.
-            for (int i = 0; i < n; i++) Volatile.Write(ref roots[i].State, (int)RootState.Block);
+            // A full fence before reading the counts (Objects.Miss counts first, then reads State).
+            for (int i = 0; i < n; i++) Interlocked.Exchange(ref roots[i].State, (int)RootState.Block);
             int depth = Operations.Pause();
             ulong deadline = blockStart + DrainTimeoutNs;
             int busy = -1;

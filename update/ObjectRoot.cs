@@ -32,6 +32,9 @@ namespace Molt.Update
         /// <summary>Threads with a counted call in progress: they may recurse through Block.</summary>
         internal nint[] Callers;
         internal WaitQueue Blocked;
+        /// <summary>During a swap, every root swapped together (null otherwise).</summary>
+        internal ObjectRoot[] SwapSet;
+        internal int SwapSetCount;
 
         // ---- lazy conversion ----
         internal UpdatableFactory Pending;
@@ -66,6 +69,21 @@ namespace Molt.Update
             for (int i = 0; i < MaxTrackedCallers; i++)
                 if (Volatile.Read(in Callers[i]) == self) { Volatile.Write(ref Callers[i], 0); break; }
             Interlocked.Decrement(ref InFlight);
+        }
+
+        /// <summary>
+        /// Whether <paramref name="t"/> has a counted call in progress in this
+        /// object or in any object swapped together with it. Such a thread
+        /// passes the Block phase: it is part of the work being drained, so
+        /// making it wait would deadlock any call chain or cycle within the set.
+        /// </summary>
+        internal bool IsCallerInSet(Thread t)
+        {
+            ObjectRoot[] set = SwapSet;
+            if (set == null) return IsCaller(t);
+            for (int i = 0; i < SwapSetCount; i++)
+                if (set[i].IsCaller(t)) return true;
+            return false;
         }
 
         internal bool IsCaller(Thread t)

@@ -101,22 +101,51 @@ namespace Molt.Update
                     }
                     object rep = root.RepresentativeFor(cpu->Index);
                     // Cache only objects not waiting for a conversion: the next access must see Pending.
-                    if (root.Pending == null && Volatile.Read(in root.State) == (int)RootState.Normal)
-                        cpu->LocalTranslations[id.Value] = ObjectRef.AddressOf(rep);
+                    if (root.Pending == null) Install(cpu, root, rep);
                     if (irq) Cpu.EnableInterrupts();
                     return new Call<T>(As<T>(root, rep), null);
                 }
-                if (state == (int)RootState.Forward || (state == (int)RootState.Block && root.IsCaller(Scheduler.Current)))
+                Thread self = Scheduler.Current;
+                // Whether this thread is already inside the set, decided before
+                // it is counted here: its own new slot must not admit it.
+                bool inside = state != (int)RootState.Normal && root.IsCallerInSet(self);
+                if (state == (int)RootState.Forward || (state == (int)RootState.Block && inside))
                 {
-                    object rep = root.RepresentativeFor(cpu->Index);
-                    root.AdmitCounted(Scheduler.Current);
+                    // Count first, then look again: the updater sets Block and
+                    // then reads the count, so either it sees this call or this
+                    // call sees Block (and, unless admitted there, backs off).
+                    root.AdmitCounted(self);
+                    int now = Volatile.Read(in root.State);
+                    if (now == (int)RootState.Forward || (now == (int)RootState.Block && inside))
+                    {
+                        object rep = root.RepresentativeFor(cpu->Index);
+                        if (irq) Cpu.EnableInterrupts();
+                        return new Call<T>(As<T>(root, rep), root);
+                    }
+                    root.LeaveCounted(self);
                     if (irq) Cpu.EnableInterrupts();
-                    return new Call<T>(As<T>(root, rep), root);
+                    continue;
                 }
                 if (irq) Cpu.EnableInterrupts();
                 if (state == (int)RootState.Block) HotSwap.WaitWhileBlocked(root);
                 else Cpu.Relax(); // Converting: another CPU finishes within microseconds
             }
+        }
+
+        /// <summary>
+        /// Caches <paramref name="rep"/> in this CPU's LTT, racing an updater
+        /// that sets the root's state and then clears every LTT entry. The
+        /// entry is written with a full fence and the state read again: if
+        /// the updater's state change is visible, the entry is cleared here;
+        /// if not, the updater's clearing comes after this write. Either way
+        /// no stale entry survives the start of a swap.
+        /// </summary>
+        private static void Install(CpuLocal* cpu, ObjectRoot root, object rep)
+        {
+            nint* slot = &cpu->LocalTranslations[root.Id];
+            Interlocked.Exchange(ref *slot, ObjectRef.AddressOf(rep));
+            if (Volatile.Read(in root.State) != (int)RootState.Normal || root.Pending != null || root.RepresentativeFor(cpu->Index) != rep)
+                Interlocked.Exchange(ref *slot, 0);
         }
 
         private static T As<T>(ObjectRoot root, object rep) where T : class

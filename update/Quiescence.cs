@@ -1,3 +1,4 @@
+using System.Threading;
 using Molt.Smp;
 using Molt.Threading;
 using Molt.Time;
@@ -22,6 +23,11 @@ namespace Molt.Update
         {
             int n = Processors.Count;
             ulong* target = stackalloc ulong[n];
+            // Everything stored before the request (a Forward state, cleared
+            // LTT entries) must be visible before the advance counts are read:
+            // an operation that starts after a CPU's next advance is not waited
+            // for, so it must already see those stores.
+            Interlocked.MemoryBarrier();
             for (int c = 0; c < n; c++) target[c] = Operations.Advances(c) + 2;
             int depth = Operations.Pause();
             ulong deadline = Clock.NanosecondsSinceBoot() + timeoutNs;
@@ -33,7 +39,13 @@ namespace Molt.Update
                 for (int c = 0; c < n; c++)
                     if (Processors.Get(c)->Online != 0 && Operations.Advances(c) < target[c]) { waiting = c; break; }
                 if (waiting < 0) { elapsed = true; break; }
-                if (Clock.NanosecondsSinceBoot() >= deadline) { stuckCpu = waiting; break; }
+                if (Clock.NanosecondsSinceBoot() >= deadline)
+                {
+                    stuckCpu = waiting;
+                    CpuLocal* w = Processors.Get(waiting);
+                    Console.Log.Warn("quiesce", $"no quiescent point: CPU {waiting} has {w->ActiveOperations0 + w->ActiveOperations1} operations active, advanced {w->Advances - (target[waiting] - 2)} of 2 times");
+                    break;
+                }
                 Scheduler.Sleep(500_000);
             }
             Operations.Resume(depth);

@@ -20,6 +20,7 @@ namespace Molt.Testing
             Molt.Tests.CommandLineTests.Register();
             Molt.Tests.SmpTests.Register();
             Molt.Tests.InterruptTests.Register();
+            Molt.Update.Tests.UpdateTests.Register();
         }
     }
 }

@@ -14,6 +14,7 @@ namespace Molt.Tests
             TestRunner.Add("casts.interfaces", &Interfaces);
             TestRunner.Add("casts.null_handling", &NullHandling);
             TestRunner.Add("casts.array_covariance", &ArrayCovariance);
+            TestRunner.Add("casts.arrays_are_objects_and_arrays", &ArraysAreObjects);
             TestRunner.Add("casts.type_patterns_in_switch", &TypePatterns);
         }
 
@@ -135,6 +136,25 @@ namespace Molt.Tests
             t.Equal(13, Classify(Opaque.Obj("abc")), "string pattern binds");
             t.Equal(-1, Classify(Opaque.Obj(snake)), "default");
             Heap.Free(puppy); Heap.Free(dog); Heap.Free(cat); Heap.Free(wolf); Heap.Free(snake);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static object Hide(object o) => o;
+
+        private static void ArraysAreObjects(TestContext t)
+        {
+            var ints = new int[3];
+            var strings = new string[2];
+            var holder = new object[2];
+            holder[0] = ints;     // an array stored in an object[] (StelemRef's covariance check)
+            holder[1] = strings;
+            t.True(Hide(ints) is System.Array, "int[] is an Array");
+            t.True(Hide(strings) is object, "string[] is an object");
+            t.True(Hide(holder[0]) is int[], "the stored array keeps its type");
+            t.True(!(Hide(ints) is string[]), "int[] is not string[]");
+            System.Array a = (System.Array)Hide(strings);
+            t.Equal(2, a.Length, "cast to Array");
+            Molt.Memory.Heap.Free(ints); Molt.Memory.Heap.Free(strings); Molt.Memory.Heap.Free(holder);
         }
     }
 }

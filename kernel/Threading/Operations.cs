@@ -112,8 +112,11 @@ namespace Molt.Threading
             CpuLocal* cpu = PerCpu.Current();
             int other = 1 - cpu->OperationGeneration;
             if (Volatile.Read(in *Counter(cpu, other)) != 0) return;
-            cpu->OperationGeneration = other;
-            Volatile.Write(ref *(long*)&cpu->Advances, (long)cpu->Advances + 1);
+            // Count first, then switch: a waiter on another CPU that reads the
+            // old count must not see the generation already switched, or it
+            // would take this advance for a later one and miss an operation.
+            Interlocked.Exchange(ref *(long*)&cpu->Advances, (long)cpu->Advances + 1);
+            Volatile.Write(ref cpu->OperationGeneration, other);
         }
 
         public static ulong Advances(int cpu) => (ulong)Volatile.Read(in *(long*)&Processors.Get(cpu)->Advances);

@@ -36,6 +36,8 @@ namespace Molt.Threading
             public SpinLock Lock;
             public Thread Head, Tail;
             public int Count;
+            /// <summary>Queued threads another CPU may steal (no affinity, not inside an operation).</summary>
+            public int Stealable;
             public Thread Idle;
             public Thread Previous;
             public Thread Sleepers;
@@ -142,9 +144,10 @@ namespace Molt.Threading
             Thread t = ObjectRef.FromAddress<Thread>(threadAddress);
             Cpu.EnableInterrupts();
             // A thread's run is an operation (for quiescence); long loops checkpoint.
-            Operations.Begin();
+            // The idle loop never is: it runs no kernel objects' code.
+            if (!t.IsIdle) Operations.Begin();
             t.Entry(t.Argument);
-            Operations.End();
+            if (!t.IsIdle) Operations.End();
             Exit();
         }
 
@@ -216,6 +219,7 @@ namespace Molt.Threading
                     t.Next = null;
                     if (q.Tail == null) q.Head = q.Tail = t; else { q.Tail.Next = t; q.Tail = t; }
                     q.Count++;
+                    if (IsStealable(t)) q.Stealable++;
                 }
                 q.Lock.ReleaseNoIrq();
                 if (s_started)
@@ -228,10 +232,13 @@ namespace Molt.Threading
             if (irq) Cpu.EnableInterrupts();
         }
 
+        private static bool IsStealable(Thread t) => t.Affinity < 0 && t.OperationDepth == 0;
+
+        /// <summary>Whether another CPU has queued work this CPU could steal (pinned threads do not count, or idle CPUs would spin).</summary>
         private static bool AnyStealable(int self)
         {
             for (int i = 0; i < s_cpuCount; i++)
-                if (i != self && s_queues[i].Count > 0) return true;
+                if (i != self && System.Threading.Volatile.Read(in s_queues[i].Stealable) > 0) return true;
             return false;
         }
 
@@ -240,17 +247,18 @@ namespace Molt.Threading
             for (int k = 1; k < s_cpuCount; k++)
             {
                 RunQueue q = s_queues[(self + k) % s_cpuCount];
-                if (q.Count == 0) continue;
+                if (System.Threading.Volatile.Read(in q.Stealable) == 0) continue;
                 q.Lock.AcquireNoIrq();
                 Thread prev = null;
                 for (Thread t = q.Head; t != null; prev = t, t = t.Next)
                 {
                     // Pinned threads stay; so do threads inside an operation, whose
                     // generation counts live on this CPU (Operations' invariant).
-                    if (t.Affinity >= 0 || t.OperationDepth > 0) continue;
+                    if (!IsStealable(t)) continue;
                     if (prev == null) q.Head = t.Next; else prev.Next = t.Next;
                     if (q.Tail == t) q.Tail = prev;
                     q.Count--;
+                    q.Stealable--;
                     t.Next = null;
                     q.Lock.ReleaseNoIrq();
                     s_steals++;
@@ -274,6 +282,7 @@ namespace Molt.Threading
                 cur.Next = null;
                 if (q.Tail == null) q.Head = q.Tail = cur; else { q.Tail.Next = cur; q.Tail = cur; }
                 q.Count++;
+                if (IsStealable(cur)) q.Stealable++;
             }
             Thread next = q.Head;
             if (next != null)
@@ -281,6 +290,7 @@ namespace Molt.Threading
                 q.Head = next.Next;
                 if (q.Head == null) q.Tail = null;
                 q.Count--;
+                if (IsStealable(next)) q.Stealable--;
                 next.Next = null;
             }
             q.Lock.ReleaseNoIrq();

@@ -15,6 +15,12 @@ namespace System.Runtime
     {
         private static bool IsClassOrBase(MethodTable* mt, MethodTable* target)
         {
+            // An array's related type is its element type; its base class is System.Array.
+            if (mt->IsArray)
+            {
+                if (mt == target) return true;
+                mt = MethodTable.Of<Array>();
+            }
             for (; mt != null; mt = mt->BaseType)
                 if (mt == target) return true;
             return false;
