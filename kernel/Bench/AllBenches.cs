@@ -9,6 +9,7 @@ namespace Molt.Bench
             HeapBenches.Register();
             SchedulerBenches.Register();
             SyncBenches.Register();
+            Molt.Update.Bench.UpdateBenches.Register();
         }
     }
 }
