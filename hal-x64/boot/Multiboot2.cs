@@ -54,7 +54,7 @@ namespace Molt.Arch.X64
                 }
                 p += (tag->Size + 7) & ~7u;
             }
-            E820.MarkKernel(info);
+            info->MarkKernel();
         }
     }
 }

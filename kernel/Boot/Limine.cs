@@ -94,7 +94,8 @@ namespace Molt.Boot
             var rsdp = (AddressResponse*)r->Rsdp.Response;
             if (rsdp != null) info->Rsdp = rsdp->Address;
             var dtb = (AddressResponse*)r->DeviceTree.Response;
-            if (dtb != null) info->DeviceTree = dtb->Address;
+            // The response is an HHDM pointer; BootInfo keeps physical addresses.
+            if (dtb != null) info->DeviceTree = dtb->Address >= info->DirectMapOffset && info->DirectMapOffset != 0 ? dtb->Address - info->DirectMapOffset : dtb->Address;
         }
     }
 }
