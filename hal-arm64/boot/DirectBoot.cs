@@ -60,11 +60,11 @@ namespace Molt.Arch.Arm64
                 Log.Warn("boot", $"{error} (at {dtb:x}); no memory map");
                 return;
             }
-            DeviceTreeBoot.Fill(ref tree, dtb, info, DeviceTreeParts.Everything);
+            ulong console = DeviceTreeBoot.Fill(ref tree, dtb, info, DeviceTreeParts.Everything);
             info->MarkKernel();
-            if (DeviceTreeBoot.ConsolePhysical != 0)
-                DebugConsole.Relocate(DeviceTreeBoot.ConsolePhysical, EarlyDirectMap);
-            Log.Info("boot", $"device tree at {dtb:x} ({tree.TotalSize} bytes){(s->DeviceTree == 0 ? ", found at the start of RAM" : "")}, console PL011 at {DeviceTreeBoot.ConsolePhysical:x}");
+            if (console != 0)
+                DebugConsole.Relocate(console, EarlyDirectMap);
+            Log.Info("boot", $"device tree at {dtb:x} ({tree.TotalSize} bytes){(s->DeviceTree == 0 ? ", found at the start of RAM" : "")}, console PL011 at {DebugConsole.Physical:x}");
             if (s->EntryLevel != 1)
                 Log.Info("boot", $"entered at EL{s->EntryLevel}, running at EL{Native.ReadCurrentEl()}");
         }
@@ -97,9 +97,9 @@ namespace Molt.Arch.Arm64
             DeviceTree tree;
             string error = DeviceTree.Open((byte*)(info->DeviceTree + info->DirectMapOffset), 64 * 1024 * 1024, out tree);
             if (error != null) { Log.Warn("boot", $"{error}; console stays at the default UART"); return; }
-            DeviceTreeBoot.Fill(ref tree, info->DeviceTree, info, DeviceTreeParts.ConsoleOnly);
-            if (DeviceTreeBoot.ConsolePhysical != 0)
-                DebugConsole.Relocate(DeviceTreeBoot.ConsolePhysical, info->DirectMapOffset);
+            ulong console = DeviceTreeBoot.Fill(ref tree, info->DeviceTree, info, DeviceTreeParts.ConsoleOnly);
+            if (console != 0)
+                DebugConsole.Relocate(console, info->DirectMapOffset);
         }
     }
 }

@@ -25,10 +25,8 @@ namespace Molt.Boot
     {
         public const string Pl011 = "arm,pl011";
 
-        /// <summary>Physical address of the console UART the tree names, or 0; filled by <see cref="Fill"/>.</summary>
-        public static ulong ConsolePhysical;
-
-        public static void Fill(ref DeviceTree tree, ulong blobPhysical, BootInfo* info, DeviceTreeParts parts)
+        /// <summary>Fills <paramref name="info"/>; returns the physical address of the console UART the tree names, or 0.</summary>
+        public static ulong Fill(ref DeviceTree tree, ulong blobPhysical, BootInfo* info, DeviceTreeParts parts)
         {
             info->DeviceTree = blobPhysical;
             if (parts == DeviceTreeParts.Everything)
@@ -37,7 +35,7 @@ namespace Molt.Boot
                 ReadChosen(ref tree, info);
                 info->Carve(blobPhysical, blobPhysical + tree.TotalSize, MemoryKind.BootloaderReclaimable);
             }
-            ReadConsole(ref tree, info);
+            return ReadConsole(ref tree, info);
         }
 
         private static void ReadMemory(ref DeviceTree tree, BootInfo* info)
@@ -57,24 +55,25 @@ namespace Molt.Boot
             ulong ra, rs;
             for (int i = 0; tree.GetReservation(i, out ra, out rs); i++)
                 info->Carve(ra, ra + rs, MemoryKind.Reserved);
+            // Children of /reserved-memory (one level below it) are reserved too.
             int reserved = tree.FindNode("/reserved-memory");
-            if (reserved >= 0)
+            if (reserved < 0) return;
+            int baseDepth = Depth(ref tree, reserved);
+            int walk = reserved, d = baseDepth;
+            while (tree.NextNode(ref walk, ref d) && d > baseDepth)
             {
-                node = reserved; depth = 0;
-                int baseDepth = -1;
-                // Children of /reserved-memory: one level below it.
-                int d = 0, walk = -1;
-                while (tree.NextNode(ref walk, ref d))
-                {
-                    if (walk == reserved) { baseDepth = d; continue; }
-                    if (baseDepth < 0) continue;
-                    if (d <= baseDepth) break;
-                    if (d != baseDepth + 1) continue;
-                    ulong address, size;
-                    for (int i = 0; tree.ReadReg(walk, i, out address, out size); i++)
-                        info->Carve(address, address + size, MemoryKind.Reserved);
-                }
+                if (d != baseDepth + 1) continue;
+                ulong address, size;
+                for (int i = 0; tree.ReadReg(walk, i, out address, out size); i++)
+                    info->Carve(address, address + size, MemoryKind.Reserved);
             }
+        }
+
+        private static int Depth(ref DeviceTree tree, int node)
+        {
+            int depth = 0;
+            for (int p = tree.Parent(node); p >= 0; p = tree.Parent(p)) depth++;
+            return depth;
         }
 
         private static void ReadChosen(ref DeviceTree tree, BootInfo* info)
@@ -90,15 +89,15 @@ namespace Molt.Boot
             if (end > start) info->Carve(start, end, MemoryKind.KernelAndModules);
         }
 
-        private static void ReadConsole(ref DeviceTree tree, BootInfo* info)
+        private static ulong ReadConsole(ref DeviceTree tree, BootInfo* info)
         {
-            ConsolePhysical = 0;
             int uart = StdoutNode(ref tree);
             if (uart < 0 || !tree.IsCompatible(uart, Pl011)) uart = tree.FindCompatible(Pl011);
             ulong address, size;
-            if (uart < 0 || !tree.ReadReg(uart, 0, out address, out size)) return;
-            ConsolePhysical = address;
-            info->AddRegion(address & ~0xFFFUL, ((address + (size == 0 ? 0x1000 : size) + 0xFFF) & ~0xFFFUL) - (address & ~0xFFFUL), MemoryKind.Mmio);
+            if (uart < 0 || !tree.ReadReg(uart, 0, out address, out size)) return 0;
+            ulong first = address & ~0xFFFUL, end = (address + (size == 0 ? 0x1000 : size) + 0xFFF) & ~0xFFFUL;
+            info->AddRegion(first, end - first, MemoryKind.Mmio);
+            return address;
         }
 
         /// <summary>The node /chosen "stdout-path" names (a path or an alias, options after ':' ignored), or -1.</summary>
