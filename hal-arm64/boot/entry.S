@@ -63,7 +63,7 @@
 molt_entry:
     b       direct_or_limine            /* code0 */
     .long   0                           /* code1 */
-    .quad   0                           /* text_offset: 2 MiB aligned base + 0 */
+    .quad   0x800000                    /* text_offset: 8 MiB above a 2 MiB aligned base (linker.ld) */
     .quad   __image_size                /* image_size, including .bss */
     .quad   0xa                         /* flags: LE, 4 KiB pages, anywhere in RAM */
     .quad   0, 0, 0                     /* res2-res4 */
