@@ -14,7 +14,8 @@ namespace Molt.Arch.Arm64
     /// 1. Initialise the runtime (static bases) before anything reads a static object.
     /// 2. Bring up the PL011 at its default address, reached through the loader's direct map.
     /// 3. Translate the hand-off (direct boot with a device tree, or Limine) into a BootInfo;
-    ///    the device tree may move the console to another UART.
+    ///    the device tree may move the console to another UART, which is recorded
+    ///    as an MMIO region so the kernel's page tables keep it mapped.
     /// 4. Hand over to the arch-neutral <see cref="Kernel.Start"/>; it never returns.
     /// </summary>
     internal static unsafe class Entry
@@ -49,6 +50,8 @@ namespace Molt.Arch.Arm64
                     Cpu.HaltForever();
                     break;
             }
+            // The console UART, wherever it ended up, stays mapped in the kernel's own tables.
+            boot->AddRegion(DebugConsole.Physical & ~0xFFFUL, 0x1000, MemoryKind.Mmio);
             Kernel.Start(boot);
             Cpu.HaltForever();
         }

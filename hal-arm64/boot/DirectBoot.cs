@@ -91,15 +91,18 @@ namespace Molt.Arch.Arm64
         public static void Fill(LimineRequests* r, BootInfo* info)
         {
             if (Limine.LoadedRevision(r, 6) < 0)
-                Log.Warn("boot", $"Limine does not support base revision 6");
+                Log.Warn("boot", $"the loader does not support Limine base revision 6; it used an older one");
             Limine.Fill(r, info);
-            if (info->DeviceTree == 0) return;
+            if (Native.ReadCurrentEl() != 1)
+                Log.Info("boot", $"running at EL{Native.ReadCurrentEl()} (VHE)");
+            if (info->DeviceTree == 0) { Log.Warn("boot", $"no device tree from the loader; console stays at {DebugConsole.Physical:x}"); return; }
             DeviceTree tree;
             string error = DeviceTree.Open((byte*)(info->DeviceTree + info->DirectMapOffset), 64 * 1024 * 1024, out tree);
             if (error != null) { Log.Warn("boot", $"{error}; console stays at the default UART"); return; }
             ulong console = DeviceTreeBoot.Fill(ref tree, info->DeviceTree, info, DeviceTreeParts.ConsoleOnly);
             if (console != 0)
                 DebugConsole.Relocate(console, info->DirectMapOffset);
+            Log.Info("boot", $"device tree at {info->DeviceTree:x} ({tree.TotalSize} bytes), console PL011 at {DebugConsole.Physical:x}");
         }
     }
 }

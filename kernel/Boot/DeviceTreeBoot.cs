@@ -16,8 +16,9 @@ namespace Molt.Boot
     /// <item>/memreserve/ entries and /reserved-memory children are carved out as reserved.</item>
     /// <item>/chosen: "bootargs" is the command line; an initrd (linux,initrd-start/-end) is kept.</item>
     /// <item>The blob itself is carved out (bootloader-reclaimable: still direct-mapped, never handed out).</item>
-    /// <item>The serial console: /chosen "stdout-path" if it names a PL011, else the first enabled PL011;
-    ///       its registers are recorded as an MMIO region so the kernel's page tables map them.</item>
+    /// <item>The serial console: /chosen "stdout-path" if it names a PL011, else the first enabled PL011.
+    ///       Its address is returned; the arch records the UART it ends up using as an
+    ///       <see cref="MemoryKind.Mmio"/> region, so the kernel's page tables map it.</item>
     /// </list>
     /// The kernel image is not in the tree; the caller carves it out with <see cref="BootInfo.MarkKernel"/>.
     /// </summary>
@@ -25,7 +26,7 @@ namespace Molt.Boot
     {
         public const string Pl011 = "arm,pl011";
 
-        /// <summary>Fills <paramref name="info"/>; returns the physical address of the console UART the tree names, or 0.</summary>
+        /// <summary>Fills <paramref name="info"/>; returns the physical address of the console PL011 the tree names, or 0.</summary>
         public static ulong Fill(ref DeviceTree tree, ulong blobPhysical, BootInfo* info, DeviceTreeParts parts)
         {
             info->DeviceTree = blobPhysical;
@@ -95,8 +96,6 @@ namespace Molt.Boot
             if (uart < 0 || !tree.IsCompatible(uart, Pl011)) uart = tree.FindCompatible(Pl011);
             ulong address, size;
             if (uart < 0 || !tree.ReadReg(uart, 0, out address, out size)) return 0;
-            ulong first = address & ~0xFFFUL, end = (address + (size == 0 ? 0x1000 : size) + 0xFFF) & ~0xFFFUL;
-            info->AddRegion(first, end - first, MemoryKind.Mmio);
             return address;
         }
 
