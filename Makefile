@@ -1,10 +1,12 @@
 # Molt: the developer's front door.
 #   make            build build/$(ARCH)/molt.elf
 #   make run        boot it in QEMU, serial console on this terminal
-#   make test       host tests + in-kernel tests; last line "N passed, N failed"
+#   make test       host tests + in-kernel tests; last line "N passed, N failed" (TEST_ARGS="--help")
 #   make bench      boot with "bench" and print the benchmark table
 #   make debug      boot halted, waiting for gdb on :1234
 #   make deps       install missing tools (apt) and restore ILCompiler (NuGet)
+#   make iso        bootable ISO: Limine (LIMINE_DIR or a system install) else GRUB
+#   make iso-limine build/$(ARCH)/molt.iso through Limine; make iso-grub: molt-grub.iso
 # ARCH=x64 (default) or ARCH=arm64.  CMDLINE="..." sets the kernel command line.
 
 ARCH ?= x64
@@ -49,12 +51,12 @@ LINKER_SCRIPT := hal-$(ARCH)/linker.ld
 KSYMS_TOOL := $(TOOLS)/ksyms/molt-ksyms.dll
 KSYMS_SOURCES := $(wildcard image/SymbolTable/*.cs image/SymbolTable/*.csproj)
 
-.PHONY: all run test bench debug deps clean iso usb help
+.PHONY: all run test bench debug deps clean iso iso-limine iso-grub usb help
 all: $(BUILD)/molt.elf
 	@printf 'molt.elf (%s): %s bytes\n' $(ARCH) $$(stat -c %s $(BUILD)/molt.elf)
 
 help:
-	@sed -n '1,10p' Makefile
+	@sed -n '1,12p' Makefile
 
 # ---- set-up: tools and packages, installed only when missing ----
 DEPS_STAMP := build/.deps-$(ARCH)
@@ -127,5 +129,31 @@ debug: all
 	@echo "QEMU waits for gdb: gdb $(BUILD)/molt.elf -ex 'target remote :1234'"
 	$(QEMU) $(QEMU_ARGS) -append "$(CMDLINE)" -s -S
 
+# ---- boot images (docs/booting.md): the command line goes into limine.conf / grub.cfg ----
+iso: all
+	@LIMINE_DIR="$(LIMINE_DIR)" bash image/iso.sh auto $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
+
+iso-limine: all
+	@LIMINE_DIR="$(LIMINE_DIR)" bash image/iso.sh limine $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
+
+iso-grub: all
+	@bash image/iso.sh grub $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
+
+# ---- tests: host xunit tests, then the in-kernel suite on each configuration ----
+# Builds a kernel for every architecture with a hal-<arch>/ folder, then the
+# host projects (dotnet build restores their pinned NuGet packages), then runs
+# ci/Molt.TestDriver, which prints the closing "N passed, N failed" line last.
+# Configurations whose kernel is missing are skipped: ci/Molt.TestDriver/KernelConfiguration.cs.
+TEST_ARCHES := $(filter x64 arm64,$(patsubst hal-%,%,$(wildcard hal-*)))
+TEST_DRIVER := ci/Molt.TestDriver/bin/Release/net10.0/molt-test.dll
+TEST_ARGS ?=
+
+test:
+	@for a in $(TEST_ARCHES); do $(MAKE) --no-print-directory ARCH=$$a all || exit 1; done
+	@echo "dotnet build tests/Molt.Tests (with ci/Molt.QemuRunner, ci/Molt.TestDriver)"
+	@mkdir -p build && dotnet build tests/Molt.Tests -c Release --nologo -v q > build/host-build.log 2>&1 \
+		|| (cat build/host-build.log; exit 1)
+	@dotnet $(TEST_DRIVER) --root $(ROOT) --no-build $(TEST_ARGS)
+
 clean:
-	rm -rf build
+	rm -rf build ci/*/bin ci/*/obj tests/*/bin tests/*/obj

@@ -7,6 +7,7 @@ namespace Molt.Hal
         public static partial void HaltForever() => Native.HaltForever();
         public static partial void WaitForInterrupt() => Native.Hlt();
         public static partial void DisableInterrupts() => Native.Cli();
+        public static partial void EnableInterruptsAndWait() => Native.StiHlt();
         public static partial void EnableInterrupts() => Native.Sti();
         public static partial bool InterruptsEnabled() => (Native.ReadFlags() & (1 << 9)) != 0;
         public static partial ulong ReadTimestamp() => Native.Rdtsc();

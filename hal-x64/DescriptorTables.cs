@@ -62,28 +62,55 @@ namespace Molt.Arch.X64
         [DllImport("*"), SuppressGCTransition] private static extern void molt_load_idt(Pointer* idtr);
         [DllImport("*"), SuppressGCTransition] private static extern ulong* molt_isr_table_address();
 
+        /// <summary>Boot CPU: static GDT, TSS and IST stacks (no allocator exists yet), then the shared IDT.</summary>
         public static void Initialize()
         {
             byte* stacks = (byte*)Unsafe.AsPointer(ref s_istStacks.First);
-            s_tss.Ist1 = (ulong)(stacks + IstStackSize) & ~15UL;
-            s_tss.Ist2 = (ulong)(stacks + 2 * IstStackSize) & ~15UL;
-            s_tss.Ist3 = (ulong)(stacks + 3 * IstStackSize) & ~15UL;
-            s_tss.IoMapBase = (ushort)sizeof(Tss);
+            LoadForThisCpu((ulong*)Unsafe.AsPointer(ref s_gdt), (Tss*)Unsafe.AsPointer(ref s_tss), stacks);
+            BuildIdt();
+        }
 
-            ulong tss = (ulong)Unsafe.AsPointer(ref s_tss);
+        /// <summary>Bytes an application processor needs for its own GDT, TSS and IST stacks.</summary>
+        public static int PerCpuBytes => 64 + sizeof(Tss) + 3 * IstStackSize + 16;
+
+        /// <summary>An application processor: its own GDT and TSS (a TSS is busy once loaded, so each CPU needs one) in <paramref name="memory"/>, and the shared IDT.</summary>
+        public static void InitializeThisCpu(byte* memory)
+        {
+            ulong* gdt = (ulong*)memory;
+            Tss* tss = (Tss*)(memory + 64);
+            byte* stacks = (byte*)(((ulong)(memory + 64 + sizeof(Tss)) + 15) & ~15UL);
+            for (int i = 0; i < sizeof(Tss); i++) ((byte*)tss)[i] = 0;
+            LoadForThisCpu(gdt, tss, stacks);
+            Pointer idtr;
+            idtr.Limit = 256 * 16 - 1;
+            idtr.Base = (ulong)Unsafe.AsPointer(ref s_idt);
+            molt_load_idt(&idtr);
+        }
+
+        private static void LoadForThisCpu(ulong* gdt, Tss* tssp, byte* stacks)
+        {
+            tssp->Ist1 = (ulong)(stacks + IstStackSize) & ~15UL;
+            tssp->Ist2 = (ulong)(stacks + 2 * IstStackSize) & ~15UL;
+            tssp->Ist3 = (ulong)(stacks + 3 * IstStackSize) & ~15UL;
+            tssp->IoMapBase = (ushort)sizeof(Tss);
+
+            ulong tss = (ulong)tssp;
             ulong limit = (ulong)sizeof(Tss) - 1;
-            s_gdt.Entries[0] = 0;
-            s_gdt.Entries[1] = 0x00AF9A000000FFFF; // 64-bit code, DPL 0
-            s_gdt.Entries[2] = 0x00CF92000000FFFF; // data
-            s_gdt.Entries[3] = (limit & 0xFFFF) | ((tss & 0xFFFFFF) << 16) | (0x89UL << 40) | (((limit >> 16) & 0xF) << 48) | (((tss >> 24) & 0xFF) << 56);
-            s_gdt.Entries[4] = tss >> 32;
+            gdt[0] = 0;
+            gdt[1] = 0x00AF9A000000FFFF; // 64-bit code, DPL 0
+            gdt[2] = 0x00CF92000000FFFF; // data
+            gdt[3] = (limit & 0xFFFF) | ((tss & 0xFFFFFF) << 16) | (0x89UL << 40) | (((limit >> 16) & 0xF) << 48) | (((tss >> 24) & 0xFF) << 56);
+            gdt[4] = tss >> 32;
 
             Pointer gdtr;
             gdtr.Limit = 5 * 8 - 1;
-            gdtr.Base = (ulong)Unsafe.AsPointer(ref s_gdt);
+            gdtr.Base = (ulong)gdt;
             molt_load_gdt(&gdtr, KernelCode, KernelData);
             molt_load_tss(TaskState);
+        }
 
+        private static void BuildIdt()
+        {
             ulong* stubs = molt_isr_table_address();
             var idt = (IdtEntry*)Unsafe.AsPointer(ref s_idt);
             for (int v = 0; v < 256; v++)

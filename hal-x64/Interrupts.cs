@@ -1,6 +1,10 @@
 using System.Runtime.InteropServices;
 using Molt.Console;
 using Molt.Diagnostics;
+using Molt.Hal;
+using Molt.Interrupts;
+using Molt.Smp;
+using Molt.Threading;
 
 namespace Molt.Arch.X64
 {
@@ -28,11 +32,27 @@ namespace Molt.Arch.X64
 
         public static ulong UnexpectedCount => s_unexpected;
 
+        /// <summary>
+        /// Every vector lands here. Device interrupts, the tick and IPIs are
+        /// acknowledged (EOI) before a possible thread switch, because the
+        /// switched-to thread may run for a long time before this frame returns.
+        /// </summary>
         [UnmanagedCallersOnly(EntryPoint = "molt_interrupt")]
         private static void OnInterrupt(InterruptFrame* frame)
         {
-            if (frame->Vector >= 32) { s_unexpected++; return; }
-            Fault(frame);
+            ulong vector = frame->Vector;
+            if (vector < 32) { Fault(frame); return; }
+            if (vector == LocalApic.SpuriousVector) { InterruptHandlers.CountSpurious(); return; }
+            if (!Scheduler.Started) { s_unexpected++; LocalApic.EndOfInterrupt(); return; }
+            CpuLocal* cpu = PerCpu.Current();
+            cpu->InterruptDepth++;
+            int ipi = Platform.IpiKindOf(vector);
+            if (vector == LocalApic.TimerVector) Scheduler.Tick();
+            else if (ipi >= 0) Interprocessor.Handle((IpiKind)ipi);
+            else if (!InterruptHandlers.Dispatch((int)vector)) s_unexpected++;
+            cpu->InterruptDepth--;
+            LocalApic.EndOfInterrupt();
+            Scheduler.PreemptIfNeeded();
         }
 
         private static string Name(ulong vector)

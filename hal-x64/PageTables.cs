@@ -107,5 +107,18 @@ namespace Molt.Hal
         }
 
         public static partial ulong ActiveRoot() => Native.ReadCr3() & AddressMask;
+
+        public static partial void FlushLocal(ulong virt)
+        {
+            if (virt == ~0UL)
+            {
+                // Kernel mappings are global: toggling CR4.PGE flushes them too.
+                ulong cr4 = Native.ReadCr4();
+                Native.WriteCr4(cr4 & ~(1UL << 7));
+                Native.WriteCr4(cr4);
+                Native.WriteCr3(Native.ReadCr3());
+            }
+            else Native.Invlpg(virt);
+        }
     }
 }

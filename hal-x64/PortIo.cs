@@ -20,6 +20,7 @@ namespace Molt.Arch.X64
         [DllImport("*", EntryPoint = "molt_hlt"), SuppressGCTransition] public static extern void Hlt();
         [DllImport("*", EntryPoint = "molt_cli"), SuppressGCTransition] public static extern void Cli();
         [DllImport("*", EntryPoint = "molt_sti"), SuppressGCTransition] public static extern void Sti();
+        [DllImport("*", EntryPoint = "molt_sti_hlt"), SuppressGCTransition] public static extern void StiHlt();
         [DllImport("*", EntryPoint = "molt_pause"), SuppressGCTransition] public static extern void Pause();
         [DllImport("*", EntryPoint = "molt_read_flags"), SuppressGCTransition] public static extern ulong ReadFlags();
         [DllImport("*", EntryPoint = "molt_halt_forever"), SuppressGCTransition] public static extern void HaltForever();
@@ -29,8 +30,30 @@ namespace Molt.Arch.X64
         [DllImport("*", EntryPoint = "molt_read_cr3"), SuppressGCTransition] public static extern ulong ReadCr3();
         [DllImport("*", EntryPoint = "molt_read_cr4"), SuppressGCTransition] public static extern ulong ReadCr4();
         [DllImport("*", EntryPoint = "molt_write_cr3"), SuppressGCTransition] public static extern void WriteCr3(ulong value);
+        [DllImport("*", EntryPoint = "molt_write_cr4"), SuppressGCTransition] public static extern void WriteCr4(ulong value);
         [DllImport("*", EntryPoint = "molt_rdmsr"), SuppressGCTransition] public static extern ulong ReadMsr(uint msr);
         [DllImport("*", EntryPoint = "molt_wrmsr"), SuppressGCTransition] public static extern void WriteMsr(uint msr, ulong value);
         [DllImport("*", EntryPoint = "molt_invlpg"), SuppressGCTransition] public static extern void Invlpg(ulong address);
+    }
+}
+
+namespace Molt.Arch.X64
+{
+    /// <summary>CPUID, through cpu.S.</summary>
+    internal static unsafe class CpuId
+    {
+        [DllImport("*"), SuppressGCTransition] private static extern void molt_cpuid(uint leaf, uint subleaf, uint* output);
+
+        public struct Result { public uint Eax, Ebx, Ecx, Edx; }
+
+        public static Result Query(uint leaf, uint subleaf = 0)
+        {
+            Result r;
+            molt_cpuid(leaf, subleaf, (uint*)&r);
+            return r;
+        }
+
+        public static bool HasX2Apic => (Query(1).Ecx & (1u << 21)) != 0;
+        public static uint InitialApicId => Query(1).Ebx >> 24;
     }
 }

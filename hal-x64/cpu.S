@@ -15,6 +15,8 @@ molt_rdtsc: rdtsc; shl $32, %rdx; or %rdx, %rax; ret
 molt_hlt: hlt; ret
 molt_cli: cli; ret
 molt_sti: sti; ret
+    .global molt_sti_hlt
+molt_sti_hlt: sti; hlt; ret
 molt_pause: pause; ret
 molt_read_flags: pushfq; pop %rax; ret
 molt_halt_forever: cli; 1: hlt; jmp 1b
@@ -29,6 +31,8 @@ molt_read_cr2: mov %cr2, %rax; ret
 molt_read_cr3: mov %cr3, %rax; ret
 molt_read_cr4: mov %cr4, %rax; ret
 molt_write_cr3: mov %rdi, %cr3; ret
+    .global molt_write_cr4
+molt_write_cr4: mov %rdi, %cr4; ret
 
     .global molt_rdmsr, molt_wrmsr
 molt_rdmsr: mov %edi, %ecx; rdmsr; shl $32, %rdx; or %rdx, %rax; ret
@@ -48,4 +52,36 @@ molt_layout_data_end:     movabs $__data_end, %rax; ret
 molt_layout_symbol_table: movabs $__ksyms_start, %rax; ret
 molt_layout_rtr_header:   movabs $__ReadyToRunHeader, %rax; ret
 
+    .section .note.GNU-stack, "", @progbits
+
+/* Per-CPU base: GS points at the CpuLocal block, whose word 0 is its address. */
+    .text
+    .global molt_percpu_current, molt_percpu_install
+molt_percpu_current:
+    mov %gs:0, %rax
+    ret
+molt_percpu_install:
+    mov $0xC0000101, %ecx              /* IA32_GS_BASE */
+    mov %rdi, %rax
+    mov %rdi, %rdx
+    shr $32, %rdx
+    wrmsr
+    mov $0xC0000102, %ecx              /* IA32_KERNEL_GS_BASE: the same, so swapgs is harmless */
+    wrmsr
+    ret
+
+    .global molt_cpuid
+/* molt_cpuid(leaf, subleaf, uint* out4): eax, ebx, ecx, edx. */
+molt_cpuid:
+    push %rbx
+    mov %edi, %eax
+    mov %esi, %ecx
+    mov %rdx, %r8
+    cpuid
+    mov %eax, 0(%r8)
+    mov %ebx, 4(%r8)
+    mov %ecx, 8(%r8)
+    mov %edx, 12(%r8)
+    pop %rbx
+    ret
     .section .note.GNU-stack, "", @progbits

@@ -18,6 +18,7 @@ want qemu-system-x86_64 qemu-system-x86
 want qemu-system-aarch64 qemu-system-arm
 want grub-mkrescue grub-common
 want /usr/lib/grub/i386-pc/modinfo.sh grub-pc-bin
+want /usr/lib/grub/x86_64-efi/modinfo.sh grub-efi-amd64-bin   # UEFI half of the GRUB ISO
 want /usr/share/OVMF/OVMF_CODE_4M.fd ovmf
 want /usr/share/AAVMF/AAVMF_CODE.fd qemu-efi-aarch64
 want dotnet dotnet-sdk-10.0

@@ -17,9 +17,11 @@ namespace Molt
     /// 1. Runtime: static bases allocated from the heap's bootstrap arena.
     /// 2. Clock: the timestamp counter's frequency, so logs carry times.
     /// 3. Symbols: the embedded symbol table, so panics from here on are symbolized.
-    /// 4. Frames: the physical frame allocator from the boot memory map; the heap grows from it.
+    /// 4. Frames: the physical frame allocator from the boot memory map; the heap grows from it,
+    ///    and the interface-dispatch cache is allocated from it.
     /// 5. Paging: the kernel's own page tables (W^X sections, direct map of RAM).
-    /// 6. Mode: run the tests (<c>test</c>), a deliberate fault (<c>fault=</c>), or the kernel proper.
+    /// 6. CPUs: interrupt controllers, the tick, the scheduler, every CPU online.
+    /// 7. Mode: run the tests (<c>test</c>), a deliberate fault (<c>fault=</c>), or the kernel proper.
     /// </summary>
     public static unsafe class Kernel
     {
@@ -48,6 +50,16 @@ namespace Molt
             KernelConsole.Write(" booting\n");
             Log.Info("boot", $"protocol {ProtocolName(boot->Protocol)}, timestamp {Clock.FrequencyHz / 1000} kHz");
             Log.Info("boot", $"command line: \"{new AsciiText(boot->CommandLine, boot->CommandLineLength)}\"");
+            if (boot->Protocol == BootProtocol.Limine)
+            {
+                // Limine 8.x runs base revision 2 when asked for 3; say which one is in force.
+                var loader = new AsciiText(boot->LoaderName, boot->LoaderNameLength);
+                if (boot->BaseRevision >= 0)
+                    Log.Info("boot", $"loader \"{loader}\", base revision {boot->BaseRevision} (asked {boot->BaseRevisionAsked})");
+                else
+                    Log.Info("boot", $"loader \"{loader}\", base revision {boot->BaseRevisionAsked} not supported: an older one is in force");
+            }
+            if (boot->Rsdp != 0) Log.Info("boot", $"ACPI RSDP at physical {boot->Rsdp:x}");
 
             if (!Symbols.Attach(Layout.SymbolTable, Layout.KernelStart, Layout.KernelEnd))
                 Log.Warn("boot", $"no symbol table: backtraces show addresses only");
@@ -57,15 +69,22 @@ namespace Molt
             if (!FrameAllocator.Initialize(boot))
                 Panic.Fail("no usable memory region can hold the frame bitmap");
             Heap.AttachFrameAllocator();
+            // The interface-dispatch cache: until it exists every interface call walks dispatch maps.
+            int cacheBytes = Internal.Runtime.InterfaceDispatch.CacheBytes;
+            Internal.Runtime.InterfaceDispatch.Initialize(Heap.AllocateOrPanic((uint)cacheBytes), cacheBytes);
             Log.Info("mem", $"{boot->RegionCount} regions, {FrameAllocator.TotalFrames * 4 / 1024} MiB usable, {FrameAllocator.FreeFrames} frames free");
 
             KernelAddressSpace.Build(boot);
+            Smp.Processors.BringUp(cmd);
 
             if (cmd.Has("fault")) { Faults.Trigger(cmd); return; }
             if (cmd.Has("test"))
             {
                 int failed = TestRunner.RunAll(cmd);
-                Emulator.Exit(failed == 0 ? 0 : 1);
+                int stuck = Smp.Processors.StopOthers();
+                if (stuck == 0) Log.Info("smp", $"all other CPUs stopped");
+                else Log.Warn("smp", $"{stuck} CPUs did not stop");
+                Emulator.Exit(failed == 0 && stuck == 0 ? 0 : 1);
                 Cpu.HaltForever();
             }
 

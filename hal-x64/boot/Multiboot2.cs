@@ -55,6 +55,10 @@ namespace Molt.Arch.X64
                 p += (tag->Size + 7) & ~7u;
             }
             info->MarkKernel();
+            // GRUB puts the information block (and with it the RSDP copy that
+            // info->Rsdp points at) in memory its map calls usable; keep the
+            // frame allocator off it, as Limine's responses are kept off.
+            info->Carve(infoPhysical, infoPhysical + totalSize, MemoryKind.BootloaderReclaimable);
         }
     }
 }

@@ -9,48 +9,59 @@ public readonly record struct ElfSymbol(string Name, ulong Address, ulong Size, 
 /// <summary>
 /// Reads the symbol table of a little-endian ELF64 file. Errors name the
 /// file and the byte offset of what was wrong, and throw <see cref="InvalidDataException"/>.
+/// Every offset and size from the file is checked as a range (offset, size)
+/// within it before use, without adding them first, so a hostile value can't
+/// overflow into a bogus "in range" (tests/Molt.Tests fuzzes this).
 /// </summary>
 public static class ElfSymbols
 {
     public const byte SttNoType = 0, SttObject = 1, SttFunc = 2;
+    private const uint ShtSymtab = 2, ShtStrtab = 3;
+    private const int SymbolEntrySize = 24;
 
     public static List<ElfSymbol> Read(byte[] elf, string fileName)
     {
+        var f = new Reader(elf, fileName);
         if (elf.Length < 64 || elf[0] != 0x7F || elf[1] != (byte)'E' || elf[2] != (byte)'L' || elf[3] != (byte)'F')
-            throw new InvalidDataException($"{fileName}: not an ELF file (offset 0)");
+            throw f.Error("not an ELF file", 0);
         if (elf[4] != 2 || elf[5] != 1)
-            throw new InvalidDataException($"{fileName}: not a little-endian ELF64 file (offset 4)");
-        ulong shoff = U64(elf, 0x28, fileName);
-        int shentsize = U16(elf, 0x3A, fileName);
-        int shnum = U16(elf, 0x3C, fileName);
-        if (shentsize < 64) throw new InvalidDataException($"{fileName}: section header size {shentsize} too small (offset 0x3a)");
+            throw f.Error("not a little-endian ELF64 file", 4);
+        ulong shoff = f.U64(0x28);
+        int shentsize = f.U16(0x3A);
+        int shnum = f.U16(0x3C);
+        if (shentsize < 64) throw f.Error($"section header size {shentsize} too small", 0x3A);
+        f.Range(shoff, (ulong)shnum * (ulong)shentsize, "section header table", 0x28);
+
         var symbols = new List<ElfSymbol>();
         for (int i = 0; i < shnum; i++)
         {
-            int sh = Checked(shoff + (ulong)(i * shentsize), 64, elf, fileName);
-            uint type = U32(elf, sh + 4, fileName);
-            if (type != 2) continue; // SHT_SYMTAB
-            int symOff = Checked(U64(elf, sh + 0x18, fileName), 0, elf, fileName);
-            ulong symSize = U64(elf, sh + 0x20, fileName);
-            uint link = U32(elf, sh + 0x28, fileName);
-            ulong entSize = U64(elf, sh + 0x38, fileName);
-            if (entSize < 24) throw new InvalidDataException($"{fileName}: symbol entry size {entSize} too small (offset 0x{sh + 0x38:x})");
-            int strSh = Checked(shoff + (ulong)(link * shentsize), 64, elf, fileName);
-            int strOff = Checked(U64(elf, strSh + 0x18, fileName), 0, elf, fileName);
-            ulong strSize = U64(elf, strSh + 0x20, fileName);
-            Checked((ulong)symOff + symSize, 0, elf, fileName);
-            Checked((ulong)strOff + strSize, 0, elf, fileName);
-            for (ulong s = 0; s + entSize <= symSize; s += entSize)
+            int sh = (int)shoff + i * shentsize;
+            if (f.U32(sh + 4) != ShtSymtab) continue;
+            int symOff = f.Range(f.U64(sh + 0x18), f.U64(sh + 0x20), "symbol table", sh + 0x18);
+            ulong symSize = f.U64(sh + 0x20);
+            ulong entSize = f.U64(sh + 0x38);
+            if (entSize < SymbolEntrySize) throw f.Error($"symbol entry size {entSize} too small", sh + 0x38);
+
+            uint link = f.U32(sh + 0x28);
+            if (link >= (uint)shnum) throw f.Error($"string table section {link} does not exist ({shnum} sections)", sh + 0x28);
+            int strSh = (int)shoff + (int)link * shentsize;
+            if (f.U32(strSh + 4) != ShtStrtab) throw f.Error($"section {link} linked as the string table is not one", strSh + 4);
+            int strOff = f.Range(f.U64(strSh + 0x18), f.U64(strSh + 0x20), "string table", strSh + 0x18);
+            int strSize = (int)f.U64(strSh + 0x20); // fits: Range checked it against the file's length
+
+            // s + entSize <= symSize, written so that nothing can overflow.
+            for (ulong s = 0; symSize - s >= entSize; s += entSize)
             {
                 int e = symOff + (int)s;
-                uint nameOff = U32(elf, e, fileName);
+                uint nameOff = f.U32(e);
                 byte info = elf[e + 4];
-                ushort shndx = U16(elf, e + 6, fileName);
-                ulong value = U64(elf, e + 8, fileName);
-                ulong size = U64(elf, e + 16, fileName);
-                if (shndx == 0 || nameOff == 0 || nameOff >= strSize) continue;
-                int start = strOff + (int)nameOff, end = start;
-                while (end < strOff + (int)strSize && elf[end] != 0) end++;
+                ushort shndx = f.U16(e + 6);
+                ulong value = f.U64(e + 8);
+                ulong size = f.U64(e + 16);
+                if (shndx == 0 || nameOff == 0 || nameOff >= (uint)strSize) continue;
+                int start = strOff + (int)nameOff;
+                int end = Array.IndexOf(elf, (byte)0, start, strOff + strSize - start);
+                if (end < 0) end = strOff + strSize; // unterminated: the name runs to the table's end
                 string name = Encoding.UTF8.GetString(elf, start, end - start);
                 symbols.Add(new ElfSymbol(name, value, size, (byte)(info & 0xF)));
             }
@@ -58,20 +69,29 @@ public static class ElfSymbols
         return symbols;
     }
 
-    private static int Checked(ulong offset, int need, byte[] elf, string f)
+    /// <summary>Bounds-checked little-endian reads that fail with the file name and offset.</summary>
+    private readonly struct Reader(byte[] elf, string fileName)
     {
-        if (offset + (ulong)need > (ulong)elf.Length)
-            throw new InvalidDataException($"{f}: offset 0x{offset:x} is past the end of the file ({elf.Length} bytes)");
-        return (int)offset;
-    }
+        public InvalidDataException Error(string what, long offset) =>
+            new($"{fileName}: {what} (offset 0x{offset:x})");
 
-    private static ushort U16(byte[] b, int o, string f) => BinaryPrimitives.ReadUInt16LittleEndian(Slice(b, o, 2, f));
-    private static uint U32(byte[] b, int o, string f) => BinaryPrimitives.ReadUInt32LittleEndian(Slice(b, o, 4, f));
-    private static ulong U64(byte[] b, int o, string f) => BinaryPrimitives.ReadUInt64LittleEndian(Slice(b, o, 8, f));
+        /// <summary>Checks that [offset, offset + size) lies in the file; returns offset as an int.</summary>
+        public int Range(ulong offset, ulong size, string what, int fieldOffset)
+        {
+            if (offset > (ulong)elf.Length || size > (ulong)elf.Length - offset)
+                throw Error($"{what} at 0x{offset:x}, 0x{size:x} bytes, is past the end of the file ({elf.Length} bytes)", fieldOffset);
+            return (int)offset;
+        }
 
-    private static ReadOnlySpan<byte> Slice(byte[] b, int o, int n, string f)
-    {
-        if (o < 0 || o + n > b.Length) throw new InvalidDataException($"{f}: read of {n} bytes at offset 0x{o:x} is past the end of the file");
-        return b.AsSpan(o, n);
+        public ushort U16(int o) => BinaryPrimitives.ReadUInt16LittleEndian(Slice(o, 2));
+        public uint U32(int o) => BinaryPrimitives.ReadUInt32LittleEndian(Slice(o, 4));
+        public ulong U64(int o) => BinaryPrimitives.ReadUInt64LittleEndian(Slice(o, 8));
+
+        private ReadOnlySpan<byte> Slice(int o, int n)
+        {
+            if (o < 0 || o > elf.Length - n)
+                throw Error($"read of {n} bytes is past the end of the file ({elf.Length} bytes)", o);
+            return elf.AsSpan(o, n);
+        }
     }
 }

@@ -48,6 +48,7 @@ namespace Molt.Boot
     {
         public const int MaxRegions = 128;
         public const int MaxCommandLine = 1024;
+        public const int MaxLoaderName = 64;
 
         public BootProtocol Protocol;
         public uint RegionCount;
@@ -57,10 +58,21 @@ namespace Molt.Boot
         public ulong KernelVirtualBase;
         public ulong EntryTimestamp;
         public ulong Rsdp;
+        /// <summary>Limine's MP response (a virtual address), or 0 when the loader started no CPUs for us.</summary>
+        public ulong LimineMp;
         /// <summary>Physical address of the flattened device tree (AArch64), or 0.</summary>
         public ulong DeviceTree;
         public int CommandLineLength;
         public fixed byte CommandLine[MaxCommandLine];
+        /// <summary>The loader's "name version" when it tells (Limine's bootloader-info response); empty otherwise.</summary>
+        public int LoaderNameLength;
+        public fixed byte LoaderName[MaxLoaderName];
+        /// <summary>
+        /// Limine only: the base revision asked for, and the one in force
+        /// (-1 when the loader used an older one without saying which, as
+        /// Limine 8.x does when asked for 3).
+        /// </summary>
+        public int BaseRevisionAsked, BaseRevision;
         public fixed ulong RegionStorage[MaxRegions * 3];
 
         public MemoryRegion* Regions
@@ -135,6 +147,17 @@ namespace Molt.Boot
         {
             ulong start = KernelPhysicalBase;
             Carve(start, start + (Hal.Layout.KernelEnd - Hal.Layout.KernelStart), MemoryKind.KernelAndModules);
+        }
+
+        /// <summary>Sets <see cref="LoaderName"/> to "name version", truncating at <see cref="MaxLoaderName"/>-1 bytes.</summary>
+        public void SetLoaderName(byte* name, byte* version)
+        {
+            int n = 0;
+            for (byte* s = name; s != null && *s != 0 && n < MaxLoaderName - 1; s++) LoaderName[n++] = *s;
+            if (version != null && *version != 0 && n < MaxLoaderName - 1) LoaderName[n++] = (byte)' ';
+            for (byte* s = version; s != null && *s != 0 && n < MaxLoaderName - 1; s++) LoaderName[n++] = *s;
+            LoaderName[n] = 0;
+            LoaderNameLength = n;
         }
 
         public ulong UsableBytes()

@@ -25,6 +25,12 @@ namespace Molt.Boot
         public LimineRequest Rsdp;
         public LimineRequest DeviceTree;
         public LimineRequest Framebuffer;
+        public LimineRequest BootloaderInfo;
+        public LimineRequest Mp;
+        public ulong MpFlags;
+        public ulong EndMarker0, EndMarker1;
+        /// <summary>BASE_REVISION of the arch's boot/limine.S, kept past the end marker where loaders don't write.</summary>
+        public ulong BaseRevisionAsked;
     }
 
     /// <summary>
@@ -34,6 +40,8 @@ namespace Molt.Boot
     /// <item>The revision is supported when the third word of the base-revision tag is 0.</item>
     /// <item>The revision actually loaded is in the second word, valid only once it no longer holds the magic.</item>
     /// <item>The command line comes from the executable-cmdline response (new loaders) or the executable file's string (8.x).</item>
+    /// <item>The RSDP address is physical only under base revision 3; every other revision (and 8.x, which
+    /// runs revision 2 when asked for 3) gives it in the HHDM. <see cref="BootInfo.Rsdp"/> is physical.</item>
     /// </list>
     /// </summary>
     public static unsafe class Limine
@@ -64,17 +72,30 @@ namespace Molt.Boot
         [StructLayout(LayoutKind.Sequential)]
         private struct AddressResponse { public ulong Revision; public ulong Address; }
 
-        /// <summary>The base revision the loader used, or -1 if it does not support the one asked for.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        private struct BootloaderInfoResponse { public ulong Revision; public byte* Name; public byte* Version; }
+
+        /// <summary>
+        /// The base revision the loader used: the second word of the tag when a
+        /// newer loader wrote it there, else the one asked for if the loader
+        /// supports it (third word zeroed), else -1: an older revision the
+        /// loader did not name. Limine 8.2 supports up to 2 and, asked for 3,
+        /// leaves the tag untouched and runs revision 2.
+        /// </summary>
         public static int LoadedRevision(LimineRequests* r, int asked)
         {
-            if (r->BaseRevisionSupported != 0) return -1;
             if (r->BaseRevisionLoaded != BaseRevisionMagic) return (int)r->BaseRevisionLoaded;
-            return asked;
+            if (r->BaseRevisionSupported == 0) return asked;
+            return -1;
         }
 
         public static void Fill(LimineRequests* r, BootInfo* info)
         {
             info->Protocol = BootProtocol.Limine;
+            info->BaseRevisionAsked = (int)r->BaseRevisionAsked;
+            info->BaseRevision = LoadedRevision(r, info->BaseRevisionAsked);
+            var bl = (BootloaderInfoResponse*)r->BootloaderInfo.Response;
+            if (bl != null) info->SetLoaderName(bl->Name, bl->Version);
             var hhdm = (HhdmResponse*)r->Hhdm.Response;
             info->DirectMapOffset = hhdm != null ? hhdm->Offset : 0;
             var mm = (MemmapResponse*)r->MemoryMap.Response;
@@ -92,10 +113,18 @@ namespace Molt.Boot
             else if (file != null && file->File != null) info->SetCommandLine(file->File->String);
             else info->SetCommandLine(null);
             var rsdp = (AddressResponse*)r->Rsdp.Response;
-            if (rsdp != null) info->Rsdp = rsdp->Address;
+            if (rsdp != null)
+            {
+                // Revision 3 gives a physical address, all others an HHDM one; no
+                // physical address reaches the HHDM base, so the check below is
+                // right whatever revision is in force (also when it is unknown).
+                ulong a = rsdp->Address;
+                info->Rsdp = info->DirectMapOffset != 0 && a >= info->DirectMapOffset ? a - info->DirectMapOffset : a;
+            }
             var dtb = (AddressResponse*)r->DeviceTree.Response;
             // The response is an HHDM pointer; BootInfo keeps physical addresses.
             if (dtb != null) info->DeviceTree = dtb->Address >= info->DirectMapOffset && info->DirectMapOffset != 0 ? dtb->Address - info->DirectMapOffset : dtb->Address;
+            info->LimineMp = (ulong)r->Mp.Response;
         }
     }
 }

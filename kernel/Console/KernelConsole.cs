@@ -6,9 +6,19 @@ namespace Molt.Console
     /// <summary>
     /// The kernel's text output, to the serial console (and the screen once
     /// one is attached). Writes never allocate, so they work in a panic.
+    /// Log lines hold the console lock so lines from different CPUs do not mix.
     /// </summary>
     public static unsafe class KernelConsole
     {
+        private static Threading.SpinLock s_lock;
+
+        /// <summary>Keeps a whole line from one CPU together; returns the interrupt state for <see cref="Unlock"/>.</summary>
+        public static bool Lock() => s_lock.Acquire();
+        public static void Unlock(bool interruptsWereEnabled) => s_lock.Release(interruptsWereEnabled);
+
+        /// <summary>For the panic path: the console must work even if a stopped CPU held the lock.</summary>
+        public static void BreakLock() => s_lock.ForceRelease();
+
         public static void Write(char c)
         {
             if (c == '\n') DebugConsole.WriteByte((byte)'\r');

@@ -35,13 +35,22 @@ namespace Molt.Console
     [InterpolatedStringHandler]
     public ref struct LogLine
     {
-        public LogLine(int literalLength, int formattedCount, string tag) { Log.WritePrefix(tag, null); }
+        private readonly bool _irq;
+        public LogLine(int literalLength, int formattedCount, string tag) { _irq = KernelConsole.Lock(); Log.WritePrefix(tag, null); }
         public void AppendLiteral(string s) => KernelConsole.Write(s);
         public void AppendFormatted(string s) => KernelConsole.Write(s);
         public void AppendFormatted(ReadOnlySpan<char> s) => KernelConsole.Write(s);
         public void AppendFormatted(char c) => KernelConsole.Write(c);
         public void AppendFormatted(bool b) => KernelConsole.Write(b ? "true" : "false");
         public unsafe void AppendFormatted(AsciiText t) => KernelConsole.WriteAscii(t.Text, t.Length);
+        public void AppendFormatted(FourCC code)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                char c = (char)((code.Value >> (8 * i)) & 0xFF);
+                KernelConsole.Write(c >= ' ' && c < 127 ? c : '?');
+            }
+        }
         public void AppendFormatted(int v, string format = null) => Number.Write(v, format, 0);
         public void AppendFormatted(long v, string format = null) => Number.Write(v, format, 0);
         public void AppendFormatted(uint v, string format = null) => Number.WriteUnsigned(v, format, 0);
@@ -49,7 +58,8 @@ namespace Molt.Console
         public void AppendFormatted(int v, int alignment, string format = null) => Number.Write(v, format, alignment);
         public void AppendFormatted(long v, int alignment, string format = null) => Number.Write(v, format, alignment);
         public void AppendFormatted(ulong v, int alignment, string format = null) => Number.WriteUnsigned(v, format, alignment);
-        internal void Finish() => KernelConsole.Write('\n');
+        internal void Finish() { KernelConsole.Write('\n'); KernelConsole.Unlock(_irq); }
+        internal LogLine(bool irq) { _irq = irq; }
     }
 
     /// <summary>A log line marked as a warning.</summary>
@@ -57,12 +67,18 @@ namespace Molt.Console
     public ref struct WarnLine
     {
         private LogLine _line;
-        public WarnLine(int literalLength, int formattedCount, string tag) { Log.WritePrefix(tag, "warning: "); _line = default; }
+        public WarnLine(int literalLength, int formattedCount, string tag)
+        {
+            bool irq = KernelConsole.Lock();
+            Log.WritePrefix(tag, "warning: ");
+            _line = new LogLine(irq);
+        }
         public void AppendLiteral(string s) => _line.AppendLiteral(s);
         public void AppendFormatted(string s) => _line.AppendFormatted(s);
         public void AppendFormatted(ReadOnlySpan<char> s) => _line.AppendFormatted(s);
         public void AppendFormatted(char c) => _line.AppendFormatted(c);
         public void AppendFormatted(AsciiText t) => _line.AppendFormatted(t);
+        public void AppendFormatted(FourCC code) => _line.AppendFormatted(code);
         public void AppendFormatted(int v, string format = null) => _line.AppendFormatted(v, format);
         public void AppendFormatted(long v, string format = null) => _line.AppendFormatted(v, format);
         public void AppendFormatted(uint v, string format = null) => _line.AppendFormatted(v, format);
@@ -119,5 +135,15 @@ namespace Molt.Console
         public readonly byte* Text;
         public readonly int Length;
         public AsciiText(byte* text, int length) { Text = text; Length = length; }
+    }
+}
+
+namespace Molt.Console
+{
+    /// <summary>Four ASCII characters packed little-endian (ACPI signatures, tags), for logging.</summary>
+    public readonly struct FourCC
+    {
+        public readonly uint Value;
+        public FourCC(uint value) { Value = value; }
     }
 }

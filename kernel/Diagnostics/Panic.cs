@@ -109,6 +109,8 @@ namespace Molt.Diagnostics
                 KernelConsole.Write("\nPANIC while panicking\n");
                 Stop();
             }
+            KernelConsole.BreakLock();
+            StopOtherCpus();
             KernelConsole.Write("\nPANIC: ");
         }
 
@@ -117,6 +119,18 @@ namespace Molt.Diagnostics
             Backtrace.Write(framePointer);
             Stop();
         }
+
+        /// <summary>Halts every other CPU so the panic report is not interleaved and nothing runs on.</summary>
+        private static void StopOtherCpus()
+        {
+            if (!Threading.Scheduler.Started) return;
+            int self = Hal.PerCpu.Current()->Index;
+            for (int i = 0; i < Smp.Processors.Count; i++)
+                if (i != self && Smp.Processors.Get(i)->Online != 0)
+                    Smp.Interprocessor.Call(i, &HaltThisCpu, 0, false);
+        }
+
+        private static void HaltThisCpu(nint unused) => Cpu.HaltForever();
 
         private static nint ReadCallerFrame() => Cpu.ReadFramePointer();
 

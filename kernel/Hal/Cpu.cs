@@ -14,6 +14,9 @@ namespace Molt.Hal
         public static partial void WaitForInterrupt();
 
         public static partial void DisableInterrupts();
+
+        /// <summary>Enables interrupts and waits for one, atomically (sti; hlt): a wake-up between the two cannot be missed.</summary>
+        public static partial void EnableInterruptsAndWait();
         public static partial void EnableInterrupts();
         public static partial bool InterruptsEnabled();
 

@@ -37,5 +37,8 @@ namespace Molt.Hal
         public static partial void Activate(ulong root);
 
         public static partial ulong ActiveRoot();
+
+        /// <summary>Drops this CPU's TLB entry for <paramref name="virt"/>, or every entry when it is ~0.</summary>
+        public static partial void FlushLocal(ulong virt);
     }
 }

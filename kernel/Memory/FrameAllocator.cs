@@ -9,7 +9,8 @@ namespace Molt.Memory
     /// first MiB (firmware and real-mode trampolines) and the bitmap itself.
     /// Frames are returned with <see cref="Free"/>; freeing a frame that is not
     /// allocated is reported and ignored.
-    /// Single-CPU for now: the kernel-core issue adds the lock SMP needs.
+    /// Safe on every CPU: one spinlock guards the bitmap (allocation is not
+    /// on any hot path; the heap caches pages per CPU).
     /// </summary>
     public static unsafe class FrameAllocator
     {
@@ -22,6 +23,7 @@ namespace Molt.Memory
         private static ulong s_totalUsable;
         private static ulong s_searchHint;
         private static ulong s_directMap;
+        private static Threading.SpinLock s_lock;
 
         public static ulong FreeFrames => s_freeFrames;
         public static ulong TotalFrames => s_totalUsable;
@@ -39,13 +41,18 @@ namespace Molt.Memory
             }
             s_frameCount = top / FrameSize;
             ulong bitmapBytes = ((s_frameCount + 63) / 64) * 8;
+            // The lowest place that fits, not the first region listed: until the
+            // kernel's page tables are up, PVH and Multiboot2 reach only the first
+            // 4 GiB through the direct map, and the list's order depends on how the
+            // boot code split regions (GRUB with 8 GiB put one above 4 GiB first).
             ulong bitmapPhys = 0;
-            for (uint i = 0; i < info->RegionCount && bitmapPhys == 0; i++)
+            for (uint i = 0; i < info->RegionCount; i++)
             {
                 MemoryRegion* r = info->Regions + i;
                 ulong start = AlignUp(r->Base < LowReserved ? LowReserved : r->Base);
                 ulong end = r->Base + r->Length;
-                if (r->Kind == MemoryKind.Usable && end > start && end - start >= bitmapBytes) bitmapPhys = start;
+                if (r->Kind == MemoryKind.Usable && end > start && end - start >= bitmapBytes && (bitmapPhys == 0 || start < bitmapPhys))
+                    bitmapPhys = start;
             }
             if (bitmapPhys == 0) return false;
             s_bitmap = (ulong*)(bitmapPhys + s_directMap);
@@ -79,6 +86,14 @@ namespace Molt.Memory
         /// <summary>Allocates <paramref name="count"/> physically contiguous frames; 0 when none fit.</summary>
         public static ulong AllocateContiguous(ulong count)
         {
+            bool irq = s_lock.Acquire();
+            ulong result = AllocateLocked(count);
+            s_lock.Release(irq);
+            return result;
+        }
+
+        private static ulong AllocateLocked(ulong count)
+        {
             if (count == 0 || count > s_freeFrames) return 0;
             for (int pass = 0; pass < 2; pass++)
             {
@@ -104,6 +119,14 @@ namespace Molt.Memory
 
         /// <summary>Returns frames; returns false (and changes nothing) if any was not allocated.</summary>
         public static bool Free(ulong physical, ulong count = 1)
+        {
+            bool irq = s_lock.Acquire();
+            bool ok = FreeLocked(physical, count);
+            s_lock.Release(irq);
+            return ok;
+        }
+
+        private static bool FreeLocked(ulong physical, ulong count)
         {
             if ((physical & (FrameSize - 1)) != 0) return false;
             ulong first = physical / FrameSize;

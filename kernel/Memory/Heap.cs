@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading;
 using Molt.Diagnostics;
 
 namespace Molt.Memory
@@ -6,43 +8,53 @@ namespace Molt.Memory
     /// <summary>
     /// The kernel heap, with explicit free and no collector.
     ///
-    /// Small blocks (up to 2048 bytes) come from slabs: a 4 KiB page holding
-    /// blocks of one size class (16, 32, ... 2048), with a 64-byte header that
-    /// records the class, a magic word, and a bitmap of allocated blocks.
+    /// Small blocks (up to 2048 bytes) live in slabs: 4 KiB pages holding
+    /// blocks of one size class (16, 32, ... 2048) after a 128-byte header
+    /// with the class, a magic word, a free list, and an "owned" bitmap with
+    /// one bit per block that is set while the block belongs to a caller.
     /// Larger blocks take whole pages with the same header in front.
-    /// Blocks are zeroed on allocation, as C# expects of new objects.
+    ///
+    /// Each CPU keeps a magazine of free blocks per class
+    /// (<see cref="Magazines"/>): allocation and free take blocks from and
+    /// give them to it with interrupts off and no lock. Only refilling an
+    /// empty magazine or draining a full one takes the global slab lock, in
+    /// batches. A block freed on one CPU goes into that CPU's magazine.
     ///
     /// Ownership: whoever allocates a block frees it, once, with
-    /// <see cref="Free(object)"/> or <see cref="Free(void*)"/>. Freeing twice,
-    /// or freeing a pointer the heap never gave out, is detected by the
-    /// bitmap and magic word and reported as <see cref="FreeResult"/>.
+    /// <see cref="Free(object)"/> or <see cref="Free(void*)"/>. Blocks are
+    /// zeroed on allocation, as C# expects of new objects. Freeing twice, or
+    /// freeing a pointer the heap never gave out, is detected (owned bit,
+    /// magic word, block alignment) and reported as a <see cref="FreeResult"/>,
+    /// changing nothing.
     ///
     /// Pages come from a 512 KiB bootstrap arena in .bss until the frame
     /// allocator is attached, so module initialisation can allocate statics
-    /// before the memory map has been read. Single-CPU for now.
+    /// before the memory map is read. Until the per-CPU blocks exist
+    /// (<see cref="EnablePerCpuCaches"/>) every call takes the slab lock.
     /// </summary>
     public static unsafe class Heap
     {
         public const int PageSize = 4096;
-        public const int HeaderSize = 64;
+        public const int HeaderSize = 128;
         public const int MaxSmall = 2048;
         public const int ClassCount = 8;
-        private const uint SlabMagic = 0x42414C53;  // "SLAB"
+        internal const uint SlabMagic = 0x42414C53;  // "SLAB"
         private const uint LargeMagic = 0x4752414C; // "LARG"
+        private const uint FreedLargeMagic = 0x45455246; // "FREE": a large block's first page after its free
         private const int BootstrapPages = 128;
 
         public enum FreeResult { Freed, Null, NotHeapPointer, DoubleFree }
 
         [StructLayout(LayoutKind.Sequential)]
-        private struct PageHeader
+        internal struct PageHeader
         {
             public uint Magic;
             public int SizeClass;        // index for slabs; page count for large blocks
-            public int FreeCount;
+            public int FreeCount;        // blocks on FreeList
             public int Capacity;
             public PageHeader* Next;     // next slab of this class with free blocks
-            public ulong Reserved;
-            public fixed ulong Allocated[4]; // 256 bits: enough for 16-byte blocks in one page
+            public void* FreeList;       // free blocks, linked through their first word
+            public fixed ulong Owned[4]; // 256 bits: set while a caller owns the block
         }
 
         public struct ClassStats
@@ -57,9 +69,6 @@ namespace Molt.Memory
         [StructLayout(LayoutKind.Sequential, Size = BootstrapPages * PageSize + PageSize)]
         private struct BootstrapArena { public byte First; }
 
-        private static BootstrapArena s_arena;
-        private static int s_arenaUsed;
-        private static bool s_framesAttached;
         private struct ClassTable
         {
             public fixed long Allocations[ClassCount];
@@ -68,24 +77,34 @@ namespace Molt.Memory
             public fixed ulong Partial[ClassCount]; // PageHeader*: slabs of the class with a free block
         }
 
+        private static BootstrapArena s_arena;
+        private static int s_arenaUsed;
+        private static bool s_framesAttached;
+        private static bool s_perCpu;
         private static ClassTable s_classes;
+        private static Threading.SpinLock s_lock;
         private static long s_largeAllocations, s_largeFrees, s_largePages;
         private static long s_bytesInUse;
         private static delegate*<uint, void> s_onExhausted;
 
-        public static long BytesInUse => s_bytesInUse;
+        /// <summary>Bytes handed to callers and not yet freed (small blocks count their full class size).</summary>
+        public static long BytesInUse => Volatile.Read(in s_bytesInUse) + Magazines.BytesInUseDelta();
         public static long LargeAllocations => s_largeAllocations;
         public static long LargePagesInUse => s_largePages;
+        public static ulong SlabLockContention => s_lock.Contended;
 
         public static int BlockSize(int sizeClass) => 16 << sizeClass;
 
         /// <summary>From now on pages come from the frame allocator (reached through its direct map).</summary>
         public static void AttachFrameAllocator() => s_framesAttached = true;
 
+        /// <summary>From now on small blocks go through per-CPU magazines. Every CPU must install its per-CPU block before allocating.</summary>
+        public static void EnablePerCpuCaches() => s_perCpu = true;
+
         private static PageHeader* GetPartial(int c) => (PageHeader*)s_classes.Partial[c];
         private static void SetPartial(int c, PageHeader* h) => s_classes.Partial[c] = (ulong)h;
 
-        private static int ClassFor(uint size)
+        internal static int ClassFor(uint size)
         {
             int c = 0;
             while ((16u << c) < size) c++;
@@ -96,7 +115,7 @@ namespace Molt.Memory
         {
             if (!s_framesAttached)
             {
-                byte* arena = (byte*)(((ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref s_arena.First) + PageSize - 1) & ~(ulong)(PageSize - 1));
+                byte* arena = (byte*)(((ulong)Unsafe.AsPointer(ref s_arena.First) + PageSize - 1) & ~(ulong)(PageSize - 1));
                 if (s_arenaUsed + count > BootstrapPages) return null;
                 byte* p = arena + (long)s_arenaUsed * PageSize;
                 s_arenaUsed += count;
@@ -109,17 +128,11 @@ namespace Molt.Memory
 
         private static bool IsBootstrapPage(byte* page)
         {
-            byte* start = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref s_arena.First);
+            byte* start = (byte*)Unsafe.AsPointer(ref s_arena.First);
             return page >= start && page < start + BootstrapPages * PageSize + PageSize;
         }
 
-        private static void FreePages(byte* p, int count)
-        {
-            if (IsBootstrapPage(p)) return; // bootstrap pages stay with the heap for good
-            FrameAllocator.Free(FrameAllocator.ToPhysical(p), (ulong)count);
-        }
-
-        private static void Zero(byte* p, ulong n)
+        internal static void Zero(byte* p, ulong n)
         {
             ulong i = 0;
             for (; i + 8 <= n; i += 8) *(ulong*)(p + i) = 0;
@@ -129,55 +142,137 @@ namespace Molt.Memory
         /// <summary>Allocates <paramref name="size"/> zeroed bytes, 16-byte aligned; returns null when memory is exhausted.</summary>
         public static void* Allocate(uint size)
         {
-            if (size == 0) size = 1;
             if (size > MaxSmall) return AllocateLarge(size);
-            int c = ClassFor(size);
-            if (GetPartial(c) == null)
-            {
-                byte* page = AllocatePages(1);
-                if (page == null) return null;
-                var h = (PageHeader*)page;
-                Zero(page, HeaderSize);
-                h->Magic = SlabMagic;
-                h->SizeClass = c;
-                h->Capacity = (PageSize - HeaderSize) / BlockSize(c);
-                h->FreeCount = h->Capacity;
-                SetPartial(c, h);
-                s_classes.Pages[c]++;
-            }
-            PageHeader* slab = GetPartial(c);
-            int index = 0;
-            for (int w = 0; w < 4; w++)
-            {
-                ulong bits = slab->Allocated[w];
-                if (bits == ~0UL) continue;
-                int b = 0;
-                while ((bits & (1UL << b)) != 0) b++;
-                index = w * 64 + b;
-                break;
-            }
-            slab->Allocated[index / 64] |= 1UL << (index % 64);
-            if (--slab->FreeCount == 0) { SetPartial(c, slab->Next); slab->Next = null; }
-            byte* block = (byte*)slab + HeaderSize + index * BlockSize(c);
-            Zero(block, (ulong)BlockSize(c));
-            s_classes.Allocations[c]++;
-            s_bytesInUse += BlockSize(c);
+            int c = ClassFor(size == 0 ? 1 : size);
+            void* block = s_perCpu ? Magazines.Take(c) : TakeOneLocked(c);
+            if (block == null) return null;
+            if (!MarkOwned(block, true)) Panic.Fail("heap corruption: a free block was already owned");
+            Zero((byte*)block, (ulong)BlockSize(c));
+            if (!s_perCpu) { s_classes.Allocations[c]++; Interlocked.Add(ref s_bytesInUse, BlockSize(c)); }
             return block;
+        }
+
+        private static void* TakeOneLocked(int c)
+        {
+            void* one;
+            bool irq = s_lock.Acquire();
+            int n = TakeBatchLocked(c, &one, 1);
+            s_lock.Release(irq);
+            return n == 1 ? one : null;
+        }
+
+        /// <summary>Moves up to <paramref name="max"/> free blocks of class <paramref name="c"/> into <paramref name="output"/>. Caller holds the slab lock.</summary>
+        private static int TakeBatchLocked(int c, void** output, int max)
+        {
+            int n = 0;
+            while (n < max)
+            {
+                PageHeader* slab = GetPartial(c);
+                if (slab == null)
+                {
+                    slab = NewSlab(c);
+                    if (slab == null) break;
+                }
+                while (n < max && slab->FreeList != null)
+                {
+                    void* b = slab->FreeList;
+                    slab->FreeList = *(void**)b;
+                    slab->FreeCount--;
+                    output[n++] = b;
+                }
+                if (slab->FreeList == null) { SetPartial(c, slab->Next); slab->Next = null; }
+            }
+            return n;
+        }
+
+        private static PageHeader* NewSlab(int c)
+        {
+            byte* page = AllocatePages(1);
+            if (page == null) return null;
+            var h = (PageHeader*)page;
+            Zero(page, HeaderSize);
+            h->Magic = SlabMagic;
+            h->SizeClass = c;
+            h->Capacity = (PageSize - HeaderSize) / BlockSize(c);
+            h->FreeCount = h->Capacity;
+            byte* first = page + HeaderSize;
+            for (int i = h->Capacity - 1; i >= 0; i--)
+            {
+                void* b = first + i * BlockSize(c);
+                *(void**)b = h->FreeList;
+                h->FreeList = b;
+            }
+            h->Next = GetPartial(c);
+            SetPartial(c, h);
+            s_classes.Pages[c]++;
+            return h;
+        }
+
+        /// <summary>Returns <paramref name="count"/> free blocks to their slabs. Caller holds the slab lock.</summary>
+        private static void GiveBackLocked(void** blocks, int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var h = (PageHeader*)((ulong)blocks[i] & ~(ulong)(PageSize - 1));
+                *(void**)blocks[i] = h->FreeList;
+                h->FreeList = blocks[i];
+                if (h->FreeCount++ == 0)
+                {
+                    h->Next = GetPartial(h->SizeClass);
+                    SetPartial(h->SizeClass, h);
+                }
+            }
+        }
+
+        internal static int RefillBatch(int c, void** output, int max)
+        {
+            bool irq = s_lock.Acquire();
+            int n = TakeBatchLocked(c, output, max);
+            s_lock.Release(irq);
+            return n;
+        }
+
+        internal static void DrainBatch(void** blocks, int count)
+        {
+            bool irq = s_lock.Acquire();
+            GiveBackLocked(blocks, count);
+            s_lock.Release(irq);
+        }
+
+        /// <summary>Sets or clears a block's owned bit atomically; false if it already had that value.</summary>
+        private static bool MarkOwned(void* block, bool owned)
+        {
+            var h = (PageHeader*)((ulong)block & ~(ulong)(PageSize - 1));
+            int index = (int)(((byte*)block - (byte*)h - HeaderSize) / BlockSize(h->SizeClass));
+            long* word = (long*)&h->Owned[0] + index / 64;
+            long bit = 1L << (index % 64);
+            while (true)
+            {
+                long old = Volatile.Read(in *word);
+                if (((old & bit) != 0) == owned) return false;
+                long updated = owned ? old | bit : old & ~bit;
+                if (Interlocked.CompareExchange(ref *word, updated, old) == old) return true;
+            }
         }
 
         private static void* AllocateLarge(uint size)
         {
             int pages = (int)((size + HeaderSize + PageSize - 1) / PageSize);
+            bool irq = s_lock.Acquire();
             byte* p = AllocatePages(pages);
+            if (p != null)
+            {
+                s_largeAllocations++;
+                s_largePages += pages;
+            }
+            s_lock.Release(irq);
             if (p == null) return null;
             Zero(p, (ulong)pages * PageSize);
             var h = (PageHeader*)p;
             h->Magic = LargeMagic;
             h->SizeClass = pages;
-            h->Allocated[0] = 1;
-            s_largeAllocations++;
-            s_largePages += pages;
-            s_bytesInUse += (long)pages * PageSize;
+            h->Owned[0] = 1;
+            Interlocked.Add(ref s_bytesInUse, (long)pages * PageSize);
             return p + HeaderSize;
         }
 
@@ -188,13 +283,13 @@ namespace Molt.Memory
             if (p == null)
             {
                 if (s_onExhausted != null) s_onExhausted(size);
-                Panic.OutOfMemory(size, s_bytesInUse, FrameAllocator.FreeFrames);
+                Panic.OutOfMemory(size, BytesInUse, FrameAllocator.FreeFrames);
             }
             return p;
         }
 
         /// <summary>Frees an object made with <c>new</c>. The caller must hold no other reference to it.</summary>
-        public static FreeResult Free(object obj) => Free((void*)System.Runtime.CompilerServices.Unsafe.As<object, nint>(ref obj));
+        public static FreeResult Free(object obj) => Free((void*)Unsafe.As<object, nint>(ref obj));
 
         /// <summary>Frees a block. A bad pointer or a second free changes nothing and says so.</summary>
         public static FreeResult Free(void* block)
@@ -202,35 +297,41 @@ namespace Molt.Memory
             if (block == null) return FreeResult.Null;
             byte* page = (byte*)((ulong)block & ~(ulong)(PageSize - 1));
             var h = (PageHeader*)page;
-            if (h->Magic == LargeMagic)
-            {
-                if ((byte*)block != page + HeaderSize) return FreeResult.NotHeapPointer;
-                if (h->Allocated[0] == 0) return FreeResult.DoubleFree;
-                h->Allocated[0] = 0;
-                int pages = h->SizeClass;
-                s_largeFrees++;
-                s_largePages -= pages;
-                s_bytesInUse -= (long)pages * PageSize;
-                h->Magic = 0;
-                FreePages(page, pages);
-                return FreeResult.Freed;
-            }
+            if (h->Magic == LargeMagic) return FreeLarge(h, block);
+            if (h->Magic == FreedLargeMagic)
+                return (byte*)block == page + HeaderSize ? FreeResult.DoubleFree : FreeResult.NotHeapPointer;
             if (h->Magic != SlabMagic) return FreeResult.NotHeapPointer;
             int c = h->SizeClass;
+            if ((uint)c >= ClassCount) return FreeResult.NotHeapPointer;
             long offset = (byte*)block - page - HeaderSize;
-            if (offset < 0 || offset % BlockSize(c) != 0) return FreeResult.NotHeapPointer;
-            int index = (int)(offset / BlockSize(c));
-            if (index >= h->Capacity) return FreeResult.NotHeapPointer;
-            ulong mask = 1UL << (index % 64);
-            if ((h->Allocated[index / 64] & mask) == 0) return FreeResult.DoubleFree;
-            h->Allocated[index / 64] &= ~mask;
-            if (h->FreeCount++ == 0)
+            if (offset < 0 || offset % BlockSize(c) != 0 || offset / BlockSize(c) >= h->Capacity) return FreeResult.NotHeapPointer;
+            if (!MarkOwned(block, false)) return FreeResult.DoubleFree;
+            if (s_perCpu) Magazines.Put(c, block);
+            else
             {
-                h->Next = GetPartial(c);
-                SetPartial(c, h);
+                bool irq = s_lock.Acquire();
+                GiveBackLocked(&block, 1);
+                s_classes.Frees[c]++;
+                s_lock.Release(irq);
+                Interlocked.Add(ref s_bytesInUse, -BlockSize(c));
             }
-            s_classes.Frees[c]++;
-            s_bytesInUse -= BlockSize(c);
+            return FreeResult.Freed;
+        }
+
+        private static FreeResult FreeLarge(PageHeader* h, void* block)
+        {
+            if ((byte*)block != (byte*)h + HeaderSize) return FreeResult.NotHeapPointer;
+            if (Interlocked.CompareExchange(ref *(long*)&h->Owned[0], 0, 1) != 1) return FreeResult.DoubleFree;
+            int pages = h->SizeClass;
+            // A second free of the same pointer reads as DoubleFree for as long
+            // as nobody reuses the page (a new owner overwrites or zeroes it).
+            h->Magic = FreedLargeMagic;
+            bool irq = s_lock.Acquire();
+            s_largeFrees++;
+            s_largePages -= pages;
+            s_lock.Release(irq);
+            Interlocked.Add(ref s_bytesInUse, -(long)pages * PageSize);
+            if (!IsBootstrapPage((byte*)h)) FrameAllocator.Free(FrameAllocator.ToPhysical(h), (ulong)pages);
             return FreeResult.Freed;
         }
 
@@ -238,8 +339,8 @@ namespace Molt.Memory
         {
             ClassStats s;
             s.BlockSize = BlockSize(sizeClass);
-            s.Allocations = s_classes.Allocations[sizeClass];
-            s.Frees = s_classes.Frees[sizeClass];
+            s.Allocations = s_classes.Allocations[sizeClass] + Magazines.Allocations(sizeClass);
+            s.Frees = s_classes.Frees[sizeClass] + Magazines.Frees(sizeClass);
             s.LiveBlocks = s.Allocations - s.Frees;
             s.Pages = s_classes.Pages[sizeClass];
             return s;
@@ -250,7 +351,7 @@ namespace Molt.Memory
 
         public static void WriteStats()
         {
-            Console.Log.Info("heap", $"{s_bytesInUse} bytes in use, {s_largeAllocations - s_largeFrees} large blocks ({s_largePages} pages)");
+            Console.Log.Info("heap", $"{BytesInUse} bytes in use, {s_largeAllocations - s_largeFrees} large blocks ({s_largePages} pages)");
             for (int c = 0; c < ClassCount; c++)
             {
                 ClassStats s = GetStats(c);

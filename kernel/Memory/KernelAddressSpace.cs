@@ -59,6 +59,29 @@ namespace Molt.Memory
             Log.Info("mem", $"kernel page tables at {root:x}: image W^X, {mapped / (1024 * 1024)} MiB direct-mapped at {boot->DirectMapOffset:x16}");
         }
 
+        /// <summary>
+        /// Makes [phys, phys+size) reachable through the direct map with
+        /// <paramref name="access"/> (Device for MMIO) and returns its virtual
+        /// address, or null when page tables cannot grow. Used for firmware
+        /// tables and device registers, which the boot map leaves out.
+        /// Mapping a range twice is harmless; the first mapping's access wins
+        /// for pages already mapped as 4 KiB or 2 MiB leaves.
+        /// </summary>
+        public static void* MapPhysical(ulong phys, ulong size, PageAccess access)
+        {
+            ulong offset = Kernel.Boot->DirectMapOffset;
+            if (s_root == 0) return (void*)(offset + phys); // loader's tables still active
+            ulong first = phys & ~0xFFFUL;
+            ulong last = (phys + size + 0xFFF) & ~0xFFFUL;
+            for (ulong p = first; p < last; p += 4096)
+            {
+                ulong ignored;
+                if (PageTables.Query(s_root, offset + p, out ignored) != PageAccess.None) continue;
+                if (!PageTables.Map(s_root, offset + p, p, 4096, access)) return null;
+            }
+            return (void*)(offset + phys);
+        }
+
         private static bool MapImage(ulong root, ulong from, ulong to, ulong physBase, PageAccess access)
         {
             if (to <= from) return true;

@@ -8,6 +8,20 @@ namespace Molt.Testing
             Molt.Tests.RuntimeTests.Register();
             Molt.Tests.HalTests.Register();
             Molt.Tests.DeviceTreeTests.Register();
+            Molt.Tests.ObjectModelTests.Register();
+            Molt.Tests.DispatchTests.Register();
+            Molt.Tests.CastTests.Register();
+            Molt.Tests.BoxingTests.Register();
+            Molt.Tests.StringTests.Register();
+            Molt.Tests.SpanTests.Register();
+            Molt.Tests.StaticsTests.Register();
+            Molt.Tests.DelegateTests.Register();
+            Molt.Tests.HeapTests.Register();
+            Molt.Tests.FrameTests.Register();
+            Molt.Tests.PagingTests.Register();
+            Molt.Tests.CommandLineTests.Register();
+            Molt.Tests.SmpTests.Register();
+            Molt.Tests.InterruptTests.Register();
         }
     }
 }

@@ -22,6 +22,12 @@ namespace Internal.Runtime
         internal const uint HasDispatchMapFlag = 0x00040000;
         internal const uint HasSealedVTableEntriesFlag = 0x00400000;
         internal const uint HasFinalizerFlag = 0x00100000;
+        internal const uint IsGenericFlag = 0x02000000;
+        // Value types only: the low bits that are the component size of arrays
+        // hold the box's trailing padding (bits 5-7) and, for Nullable<T>, the
+        // log2 of the offset of its value field (bits 8-10).
+        internal const int ValueTypePaddingShift = 5;
+        internal const int NullableValueOffsetShift = 8;
         internal const uint KindMask = 0x00030000;
         internal const uint ParameterizedKind = 0x00020000;
         internal const uint ElementTypeMask = 0x7C000000;
@@ -46,8 +52,17 @@ namespace Internal.Runtime
         internal bool IsNullable => ElementType == ElementTypeNullable;
         internal bool IsParameterized => (_uFlags & KindMask) == ParameterizedKind;
         internal MethodTable* BaseType => IsParameterized ? null : _relatedType;
+        /// <summary>The element type of an array (for other types this field is the base type).</summary>
         internal MethodTable* RelatedParameterType => _relatedType;
-        internal uint ValueTypeSize => _uBaseSize - (uint)(2 * sizeof(nint));
+
+        /// <summary>The size of a value type's fields, without the padding its box adds (an int is 4, not 8).</summary>
+        internal uint ValueTypeSize => _uBaseSize - (uint)(2 * sizeof(nint)) - ((_uFlags >> ValueTypePaddingShift) & 7);
+
+        /// <summary>The T of a Nullable&lt;T&gt;: its single generic argument.</summary>
+        internal MethodTable* NullableType => GenericArgument0;
+
+        /// <summary>Where the value of a Nullable&lt;T&gt; starts, after the hasValue flag.</summary>
+        internal int NullableValueOffset => 1 << (int)((_uFlags >> NullableValueOffsetShift) & 7);
 
         internal nint* Vtable
         {
@@ -67,6 +82,24 @@ namespace Internal.Runtime
             {
                 if ((_uFlags & HasDispatchMapFlag) == 0) return null;
                 return (DispatchMap*)FollowRel32(OptionalPointers + 8);
+            }
+        }
+
+        /// <summary>
+        /// The first generic argument. After the sealed-virtuals pointer come the
+        /// generic definition and the generic composition; with one argument the
+        /// composition points straight at its MethodTable.
+        /// </summary>
+        internal MethodTable* GenericArgument0
+        {
+            get
+            {
+                if ((_uFlags & IsGenericFlag) == 0) return null;
+                byte* at = OptionalPointers + 8;
+                if ((_uFlags & HasDispatchMapFlag) != 0) at += 4;
+                if ((_uFlags & HasFinalizerFlag) != 0) at += 4;
+                if ((_uFlags & HasSealedVTableEntriesFlag) != 0) at += 4;
+                return (MethodTable*)FollowRel32(at + 4);
             }
         }
 

@@ -136,3 +136,23 @@ namespace System.Runtime.InteropServices
         }
     }
 }
+
+namespace Internal.Runtime.CompilerHelpers
+{
+    /// <summary>
+    /// The ldtoken helpers ilc's scanner requires once any method loads a
+    /// field token, which C# emits for every constant array initializer
+    /// (<c>int[] a = { 1, 2, 3 };</c>). The JIT expands the
+    /// ldtoken + RuntimeHelpers.InitializeArray pair into a copy of the
+    /// field's data, so these are only reached by an explicit ldtoken.
+    /// </summary>
+    internal static class LdTokenHelpers
+    {
+        private static RuntimeFieldHandle GetRuntimeFieldHandle(nint handle)
+        {
+            RuntimeFieldHandle result;
+            result._value = handle;
+            return result;
+        }
+    }
+}

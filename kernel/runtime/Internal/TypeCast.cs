@@ -118,8 +118,8 @@ namespace System.Runtime
             {
                 // A Nullable<T> boxes to its T, or to null when it has no value.
                 if (data == 0) return null;
-                type = type->RelatedParameterType;
-                data = ref Unsafe.Add(ref data, NullableValueOffset(type));
+                data = ref Unsafe.Add(ref data, type->NullableValueOffset);
+                type = type->NullableType;
             }
             object result = ObjectFromPointer(Allocation.RhpNewFast(type));
             uint size = type->ValueTypeSize;
@@ -127,12 +127,6 @@ namespace System.Runtime
             byte* src = (byte*)Unsafe.AsPointer(ref data);
             for (uint i = 0; i < size; i++) dst[i] = src[i];
             return result;
-        }
-
-        private static int NullableValueOffset(MethodTable* valueType)
-        {
-            uint size = valueType->ValueTypeSize;
-            return size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
         }
 
         internal static object ObjectFromPointer(void* p) => Unsafe.AsRef<object>(&p);
@@ -146,9 +140,9 @@ namespace System.Runtime
 
         public static void RhUnboxNullable(ref byte data, MethodTable* nullableType, object obj)
         {
-            MethodTable* valueType = nullableType->RelatedParameterType;
+            MethodTable* valueType = nullableType->NullableType;
             uint size = valueType->ValueTypeSize;
-            int offset = NullableValueOffset(valueType);
+            int offset = nullableType->NullableValueOffset;
             if (obj == null)
             {
                 for (uint i = 0; i < size + (uint)offset; i++) Unsafe.Add(ref data, (int)i) = 0;

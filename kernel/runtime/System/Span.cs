@@ -47,6 +47,9 @@ namespace System
         public int Length => _length;
         public bool IsEmpty => _length == 0;
 
+        /// <summary>For <c>fixed (T* p = span)</c>: the first element, or a null ref when empty.</summary>
+        public ref T GetPinnableReference() => ref _length != 0 ? ref _reference : ref Unsafe.NullRef<T>();
+
         public Span<T> Slice(int start)
         {
             if ((uint)start > (uint)_length) ThrowHelpers.ThrowArgumentOutOfRangeException();
@@ -134,6 +137,9 @@ namespace System
         public int Length => _length;
         public bool IsEmpty => _length == 0;
 
+        /// <summary>For <c>fixed (T* p = span)</c>: the first element, or a null ref when empty.</summary>
+        public ref readonly T GetPinnableReference() => ref _length != 0 ? ref _reference : ref Unsafe.NullRef<T>();
+
         public ReadOnlySpan<T> Slice(int start)
         {
             if ((uint)start > (uint)_length) ThrowHelpers.ThrowArgumentOutOfRangeException();
@@ -149,7 +155,12 @@ namespace System
         public void CopyTo(Span<T> destination)
         {
             if ((uint)_length > (uint)destination.Length) ThrowHelpers.ThrowArgumentException();
-            for (int i = 0; i < _length; i++) Unsafe.Add(ref destination._reference, i) = Unsafe.Add(ref _reference, i);
+            // Like memmove: when the destination starts after the source, copy from the end,
+            // so overlapping ranges (Array.Copy within one array) are copied correctly.
+            if (Unsafe.ByteOffset(ref _reference, ref destination._reference) > 0)
+                for (int i = _length - 1; i >= 0; i--) Unsafe.Add(ref destination._reference, i) = Unsafe.Add(ref _reference, i);
+            else
+                for (int i = 0; i < _length; i++) Unsafe.Add(ref destination._reference, i) = Unsafe.Add(ref _reference, i);
         }
 
         public static implicit operator ReadOnlySpan<T>(T[] array) => new ReadOnlySpan<T>(array);

@@ -64,6 +64,9 @@ namespace System
 
         public override bool Equals(object obj) => obj is string s && Equals(this, s);
 
+        /// <summary>Ordinal comparison; without it C# 14 binds <c>a.Equals(b)</c> to the span overload.</summary>
+        public bool Equals(string value) => Equals(this, value);
+
         public static bool Equals(string a, string b)
         {
             if ((object)a == (object)b) return true;
@@ -101,5 +104,15 @@ namespace System
 
         public static implicit operator ReadOnlySpan<char>(string value) =>
             (object)value == null ? default : new ReadOnlySpan<char>(ref value._firstChar, value._stringLength);
+    }
+
+    /// <summary>
+    /// What C# 14 calls for its built-in string-to-ReadOnlySpan&lt;char&gt;
+    /// conversion (<c>ReadOnlySpan&lt;char&gt; s = text;</c>).
+    /// </summary>
+    public static class MemoryExtensions
+    {
+        public static ReadOnlySpan<char> AsSpan(this string text) =>
+            (object)text == null ? default : new ReadOnlySpan<char>(ref text.GetRawData(), text.Length);
     }
 }

@@ -17,32 +17,39 @@ namespace System
     public interface IEquatable<T> { bool Equals(T other); }
     public interface IComparable<T> { int CompareTo(T other); }
 
+    /// <summary>
+    /// The delegate layout ilc 10.0.12 generates Invoke and thunks against: it
+    /// finds these four fields by name (_firstParameter is the target or the
+    /// delegate itself for thunks, _functionPointer the code called), and calls
+    /// the Initialize* methods from delegate constructors. Delegates are heap
+    /// objects like any other: the creator frees them (and any closure).
+    /// </summary>
     public abstract class Delegate
     {
-        internal object m_firstParameter;
-        internal object m_helperObject;
-        internal nint m_extraFunctionPointerOrData;
-        internal nint m_functionPointer;
+        internal object _firstParameter;
+        internal object _helperObject;
+        internal nint _extraFunctionPointerOrData;
+        internal nint _functionPointer;
 
         private void InitializeClosedStaticThunk(object firstParameter, nint functionPointer, nint functionPointerThunk)
         {
-            m_extraFunctionPointerOrData = functionPointer;
-            m_helperObject = firstParameter;
-            m_functionPointer = functionPointerThunk;
-            m_firstParameter = this;
+            _extraFunctionPointerOrData = functionPointer;
+            _helperObject = firstParameter;
+            _functionPointer = functionPointerThunk;
+            _firstParameter = this;
         }
 
         private void InitializeOpenStaticThunk(object firstParameter, nint functionPointer, nint functionPointerThunk)
         {
-            m_firstParameter = this;
-            m_functionPointer = functionPointerThunk;
-            m_extraFunctionPointerOrData = functionPointer;
+            _firstParameter = this;
+            _functionPointer = functionPointerThunk;
+            _extraFunctionPointerOrData = functionPointer;
         }
 
         private void InitializeClosedInstance(object firstParameter, nint functionPointer)
         {
-            m_functionPointer = functionPointer;
-            m_firstParameter = firstParameter;
+            _functionPointer = functionPointer;
+            _firstParameter = firstParameter;
         }
     }
 
@@ -63,4 +70,12 @@ namespace System
         public T2 Item2;
         public ValueTuple(T1 item1, T2 item2) { Item1 = item1; Item2 = item2; }
     }
+}
+
+namespace System.Collections
+{
+    // C# requires these to exist to compile foreach over an array, although it
+    // lowers that loop to indexing and never calls them. Arrays do not implement them.
+    public interface IEnumerable { IEnumerator GetEnumerator(); }
+    public interface IEnumerator { bool MoveNext(); object Current { get; } void Reset(); }
 }

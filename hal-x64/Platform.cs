@@ -1,0 +1,56 @@
+using Molt.Console;
+using Molt.Smp;
+using Molt.Time;
+using Molt.Arch.X64;
+
+namespace Molt.Hal
+{
+    public static unsafe partial class Platform
+    {
+        private const int IpiVectorBase = 0xF1;
+        private static ulong s_apicTimerHz;
+
+        public static partial int DiscoverCpus()
+        {
+            Acpi.Initialize(Kernel.Boot->Rsdp);
+            Madt.Initialize(CpuId.InitialApicId);
+            // The boot CPU must be index 0: move its APIC id to the front.
+            Madt.MakeFirst(CpuId.InitialApicId);
+            Mcfg.Initialize();
+            return Madt.CpuCount;
+        }
+
+        public static partial uint HardwareId(int index) => Madt.ApicId(index);
+
+        public static partial int FirstDeviceVector() => 0x30;
+
+        public static partial void RaiseOnThisCpu(int vector) => LocalApic.SendSelf(vector);
+
+        public static partial void InitializeInterrupts()
+        {
+            LegacyPic.Disable();
+            IoApic.Initialize();
+            LocalApic.InitializeThisCpu();
+            s_apicTimerHz = LocalApic.MeasureTimerHz(Clock.FrequencyHz);
+            Log.Info("apic", $"{(LocalApic.X2Apic ? "x2APIC" : "xAPIC")}, timer {s_apicTimerHz / 1000} kHz, tick {Threading.Scheduler.TickHz} Hz");
+        }
+
+        public static partial void InitializeThisCpu(CpuLocal* cpu, uint tickHz)
+        {
+            if (cpu->Index != 0)
+            {
+                byte* tables = (byte*)Memory.Heap.AllocateOrPanic((uint)DescriptorTables.PerCpuBytes);
+                DescriptorTables.InitializeThisCpu(tables);
+                LocalApic.InitializeThisCpu();
+            }
+            LocalApic.StartPeriodic(s_apicTimerHz, tickHz);
+        }
+
+        public static partial bool StartCpu(int index, CpuLocal* cpu, ulong stackTop) => ApplicationProcessors.Start(index, Madt.ApicId(index), stackTop);
+
+        public static partial void SendIpi(int cpuIndex, IpiKind kind) => LocalApic.SendIpi(Madt.ApicId(cpuIndex), IpiVectorBase + (int)kind);
+
+        /// <summary>The IPI kind a vector carries, or -1.</summary>
+        internal static int IpiKindOf(ulong vector) => vector >= IpiVectorBase && vector < IpiVectorBase + 3 ? (int)vector - IpiVectorBase : -1;
+    }
+}
