@@ -1,26 +1,40 @@
 using System.Runtime.InteropServices;
 using Molt.Console;
 using Molt.Diagnostics;
+using Molt.Hal;
+using Molt.Interrupts;
+using Molt.Smp;
+using Molt.Threading;
 
 namespace Molt.Arch.Arm64
 {
-    /// <summary>The state vectors.S saves, lowest address first (q0-q31, FPSR and FPCR follow it).</summary>
+    /// <summary>The state vectors.S saves, lowest address first (q0-q31, FPSR, FPCR and a frame record follow it).</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe struct ExceptionFrame
     {
         public fixed ulong X[31];
         public ulong Sp, Elr, Spsr, Esr, Far, Kind, Reserved;
+        public fixed ulong Q[64];
+        public ulong Fpsr, Fpcr;
+        public ulong RecordFp, RecordLr;
     }
 
     /// <summary>
-    /// Every exception arrives here from vectors.S. Synchronous exceptions and
-    /// SErrors are fatal: the panic names the exception as .NET would where
-    /// one applies (a data abort near address 0 is a NullReferenceException,
-    /// worded as on x86-64), then prints ESR, FAR, the fault site, the
-    /// registers and a backtrace. IRQs and FIQs have no handlers yet and are
-    /// counted. One synchronous exception is expected and resumed: the
-    /// semihosting call trapping as undefined when QEMU runs without
-    /// -semihosting (see <see cref="Hal.Emulator"/>).
+    /// Every exception arrives here from vectors.S.
+    /// IRQs from kernel code come to <see cref="OnInterrupt"/>, on the
+    /// interrupted thread's stack: acknowledge at the GIC, dispatch (the
+    /// timer to Scheduler.Tick after re-arming it, SGIs 1-3 to
+    /// Interprocessor.Handle, anything else to InterruptHandlers.Dispatch,
+    /// 1020-1023 counted as spurious), signal end-of-interrupt, and only then
+    /// let the scheduler preempt, because the thread switched to may run for
+    /// a long time before this frame returns.
+    /// Synchronous exceptions and SErrors are fatal: the panic names the
+    /// exception as .NET would where one applies (a data abort near address 0
+    /// is a NullReferenceException, worded as on x86-64), then prints ESR,
+    /// FAR, the fault site, the registers and a backtrace. FIQs are counted.
+    /// One synchronous exception is expected and resumed: the semihosting call
+    /// trapping as undefined when QEMU runs without -semihosting (see
+    /// <see cref="Hal.Emulator"/>).
     /// </summary>
     internal static unsafe class Interrupts
     {
@@ -39,11 +53,41 @@ namespace Molt.Arch.Arm64
         private const uint EcDataAbortLower = 0x24, EcDataAbort = 0x25, EcSpAlignment = 0x26, EcFpException = 0x2C;
         private const uint EcSError = 0x2F, EcBreakpoint = 0x3C;
 
+        /// <summary>An IRQ taken in kernel code (vectors.S irq_common), on the interrupted thread's stack.</summary>
+        [UnmanagedCallersOnly(EntryPoint = "molt_interrupt")]
+        private static void OnInterrupt(ExceptionFrame* frame) => HandleIrq(true);
+
+        private static void HandleIrq(bool mayPreempt)
+        {
+            uint acknowledged = Gic.Acknowledge();
+            int intid = Gic.IntId(acknowledged);
+            if (intid >= Gic.SpuriousFirst) { InterruptHandlers.CountSpurious(); return; }
+            if (!Scheduler.Started)
+            {
+                s_unexpected++;
+                if (intid == Timer.IntId) Timer.Stop();
+                Gic.EndOfInterrupt(acknowledged);
+                return;
+            }
+            CpuLocal* cpu = PerCpu.Current();
+            cpu->InterruptDepth++;
+            int ipi = Platform.IpiKindOf(intid);
+            if (intid == Timer.IntId) { Timer.Rearm(); Scheduler.Tick(); }
+            else if (ipi >= 0) Interprocessor.Handle((IpiKind)ipi);
+            else if (intid >= InterruptHandlers.VectorCount || !InterruptHandlers.Dispatch(intid)) s_unexpected++;
+            cpu->InterruptDepth--;
+            Gic.EndOfInterrupt(acknowledged);
+            if (mayPreempt) Scheduler.PreemptIfNeeded();
+        }
+
         [UnmanagedCallersOnly(EntryPoint = "molt_exception")]
         private static void OnException(ExceptionFrame* frame)
         {
             ulong type = frame->Kind & 3; // 0 sync, 1 IRQ, 2 FIQ, 3 SError
-            if (type == 1 || type == 2) { s_unexpected++; return; }
+            // An IRQ here was taken on SP_EL1 (inside an exception handler that
+            // unmasked them): handled, but never a thread switch on this stack.
+            if (type == 1) { HandleIrq(false); return; }
+            if (type == 2) { s_unexpected++; return; }
             uint ec = (uint)(frame->Esr >> 26) & 0x3F;
             if (type == 0 && ec == EcUnknown && frame->Elr == molt_semihosting_hlt_address())
             {

@@ -14,6 +14,8 @@ namespace Molt.Arch.Arm64
         [DllImport("*", EntryPoint = "molt_mmio_write8"), SuppressGCTransition] public static extern void Write8(ulong address, byte value);
         [DllImport("*", EntryPoint = "molt_mmio_read32"), SuppressGCTransition] public static extern uint Read32(ulong address);
         [DllImport("*", EntryPoint = "molt_mmio_write32"), SuppressGCTransition] public static extern void Write32(ulong address, uint value);
+        [DllImport("*", EntryPoint = "molt_mmio_read64"), SuppressGCTransition] public static extern ulong Read64(ulong address);
+        [DllImport("*", EntryPoint = "molt_mmio_write64"), SuppressGCTransition] public static extern void Write64(ulong address, ulong value);
     }
 
     /// <summary>Privileged AArch64 instructions and system registers, through cpu.S.</summary>
@@ -38,6 +40,24 @@ namespace Molt.Arch.Arm64
         /// <summary>dsb ishst: table writes become visible to the walkers of every CPU.</summary>
         [DllImport("*", EntryPoint = "molt_store_barrier"), SuppressGCTransition] public static extern void StoreBarrier();
         [DllImport("*", EntryPoint = "molt_tlbi_va"), SuppressGCTransition] public static extern void InvalidatePage(ulong address);
+        [DllImport("*", EntryPoint = "molt_tlbi_all"), SuppressGCTransition] public static extern void InvalidateAll();
+        /// <summary>Waits for an interrupt with IRQs masked, then unmasks them (see cpu.S: no wake-up is lost).</summary>
+        [DllImport("*", EntryPoint = "molt_wfi_then_unmask"), SuppressGCTransition] public static extern void WfiThenUnmask();
+        [DllImport("*", EntryPoint = "molt_read_mpidr"), SuppressGCTransition] public static extern ulong ReadMpidr();
+        [DllImport("*", EntryPoint = "molt_read_tpidr_el0"), SuppressGCTransition] public static extern ulong ReadTpidrEl0();
+        [DllImport("*", EntryPoint = "molt_cntv_set"), SuppressGCTransition] public static extern void SetVirtualTimer(ulong compare, ulong control);
+        [DllImport("*", EntryPoint = "molt_cntv_cval"), SuppressGCTransition] public static extern ulong ReadVirtualTimerCompare();
+        [DllImport("*", EntryPoint = "molt_cntv_ctl"), SuppressGCTransition] public static extern ulong ReadVirtualTimerControl();
+        [DllImport("*", EntryPoint = "molt_psci_hvc"), SuppressGCTransition] public static extern long PsciHvc(ulong function, ulong a1, ulong a2, ulong a3);
+        [DllImport("*", EntryPoint = "molt_psci_smc"), SuppressGCTransition] public static extern long PsciSmc(ulong function, ulong a1, ulong a2, ulong a3);
+        [DllImport("*", EntryPoint = "molt_icc_read_iar1"), SuppressGCTransition] public static extern ulong IccReadIar1();
+        [DllImport("*", EntryPoint = "molt_icc_write_eoir1"), SuppressGCTransition] public static extern void IccWriteEoir1(ulong intid);
+        /// <summary>Sends an SGI (ICC_SGI1R_EL1), after a dsb ishst so earlier stores reach the target first.</summary>
+        [DllImport("*", EntryPoint = "molt_icc_write_sgi1r"), SuppressGCTransition] public static extern void IccWriteSgi1r(ulong value);
+        /// <summary>Enables the GICv3 system register interface on this CPU; false if it stays off.</summary>
+        [DllImport("*", EntryPoint = "molt_icc_init"), SuppressGCTransition] public static extern bool IccInitialize();
+        /// <summary>Cleans [address, address+size) from the data cache to memory, for readers with their MMU off.</summary>
+        [DllImport("*", EntryPoint = "molt_dcache_clean"), SuppressGCTransition] public static extern void CleanDataCache(void* address, ulong size);
         /// <summary>
         /// A semihosting call (hlt #0xf000): x0 = operation, x1 = parameter block.
         /// Returns x0, or ulong.MaxValue when the emulator has semihosting off

@@ -129,5 +129,12 @@ namespace Molt.Hal
         }
 
         public static partial ulong ActiveRoot() => Native.ReadTtbr1() & AddressMask;
+
+        /// <summary>Local TLB maintenance only (TLBI without the IS suffix): other CPUs are reached by shoot-down IPIs, as on x86-64.</summary>
+        public static partial void FlushLocal(ulong virt)
+        {
+            if (virt == ulong.MaxValue) Native.InvalidateAll();
+            else Native.InvalidatePage(virt);
+        }
     }
 }

@@ -29,6 +29,8 @@
  * molt_main(protocol, info, entry_timestamp) never returns.
  */
 
+#include "el2.inc"
+
 #define DIRECT_MAP      0xffff800000000000
 #define WINDOW_GIB      4
 
@@ -85,33 +87,7 @@ direct_or_limine:
     tbnz    x0, #0, limine_entry        /* EL2 with MMU on: Limine with VHE */
 
     /* ---- EL2 -> EL1 ---- */
-    mov     x0, #(1 << 31)              /* HCR_EL2.RW: EL1 runs AArch64; nothing trapped */
-    msr     hcr_el2, x0
-    mov     x0, #3                      /* CNTHCTL_EL2: EL1 may read the counter and use the timer */
-    msr     cnthctl_el2, x0
-    msr     cntvoff_el2, xzr
-    mov     x0, #0x33ff                 /* CPTR_EL2: no FP/SIMD traps */
-    msr     cptr_el2, x0
-    msr     hstr_el2, xzr
-    mrs     x0, midr_el1
-    msr     vpidr_el2, x0
-    mrs     x0, mpidr_el1
-    msr     vmpidr_el2, x0
-    mrs     x0, id_aa64pfr0_el1         /* GICv3 system registers: let EL1 use them */
-    ubfx    x0, x0, #24, #4
-    cbz     x0, 2f
-    mrs     x0, S3_4_C12_C9_5           /* ICC_SRE_EL2 */
-    orr     x0, x0, #0x1                /* SRE */
-    orr     x0, x0, #0x8                /* Enable (EL1 may use ICC_SRE_EL1) */
-    msr     S3_4_C12_C9_5, x0
-    isb
-2:  ldr     x0, =SCTLR_RES1
-    msr     sctlr_el1, x0
-    mov     x0, #0x3c5                  /* EL1h, DAIF masked */
-    msr     spsr_el2, x0
-    adr     x0, at_el1
-    msr     elr_el2, x0
-    eret
+    EL2_TO_EL1 at_el1
 
 at_el1:
     msr     daifset, #0xf
@@ -265,7 +241,8 @@ limine_entry:
 /*
  * x0 = protocol, x1 = info, x20 = entry timestamp. Exception stack in
  * SP_EL1, kernel stack in SP_EL0 (so a fault on a broken kernel stack
- * still has a stack to report on), vectors, then molt_main.
+ * still has a stack to report on), TPIDR_EL0 at this CPU's exception
+ * nesting counter (vectors.S), vectors, then molt_main.
  */
 enter_kernel:
     adrp    x9, exception_stack_top
@@ -273,6 +250,10 @@ enter_kernel:
     msr     spsel, #1
     mov     sp, x9
     msr     spsel, #0
+    adrp    x9, boot_exception_depth
+    add     x9, x9, :lo12:boot_exception_depth
+    msr     tpidr_el0, x9
+    msr     tpidr_el1, xzr              /* no CpuLocal yet */
     adrp    x9, boot_stack_top
     add     x9, x9, :lo12:boot_stack_top
     mov     sp, x9
@@ -307,5 +288,6 @@ exception_stack_top:
     .balign 8
     .global boot_state
 boot_state:      .skip 40
+boot_exception_depth: .skip 16
 
     .section .note.GNU-stack, "", %progbits
