@@ -44,7 +44,6 @@ namespace Molt.Arch.Arm64
         /// <summary>Waits for an interrupt with IRQs masked, then unmasks them (see cpu.S: no wake-up is lost).</summary>
         [DllImport("*", EntryPoint = "molt_wfi_then_unmask"), SuppressGCTransition] public static extern void WfiThenUnmask();
         [DllImport("*", EntryPoint = "molt_read_mpidr"), SuppressGCTransition] public static extern ulong ReadMpidr();
-        [DllImport("*", EntryPoint = "molt_read_tpidr_el0"), SuppressGCTransition] public static extern ulong ReadTpidrEl0();
         [DllImport("*", EntryPoint = "molt_cntv_set"), SuppressGCTransition] public static extern void SetVirtualTimer(ulong compare, ulong control);
         [DllImport("*", EntryPoint = "molt_cntv_cval"), SuppressGCTransition] public static extern ulong ReadVirtualTimerCompare();
         [DllImport("*", EntryPoint = "molt_cntv_ctl"), SuppressGCTransition] public static extern ulong ReadVirtualTimerControl();

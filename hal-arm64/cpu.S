@@ -68,11 +68,11 @@ molt_write_ttbr1:
     isb
     ret
 
-    /* molt_tlbi_va(address): drop one page's translation on this CPU. */
+    /* molt_tlbi_va(address): drop one page's translation on this CPU (any ASID). */
     .global molt_tlbi_va
 molt_tlbi_va:
     dsb ishst
-    lsr x0, x0, #12
+    ubfx x0, x0, #12, #44               /* the operand is VA[55:12]; bits 63:44 are RES0 */
     tlbi vaae1, x0
     dsb nsh
     isb
@@ -97,9 +97,8 @@ molt_tlbi_all:
 molt_percpu_install: msr tpidr_el1, x0; ret
 molt_percpu_current: mrs x0, tpidr_el1; ret
 
-    .global molt_read_mpidr, molt_read_tpidr_el0
+    .global molt_read_mpidr
 molt_read_mpidr: mrs x0, mpidr_el1; ret
-molt_read_tpidr_el0: mrs x0, tpidr_el0; ret
 
     /* GICv3 CPU interface (system registers, ICC_*_EL1). */
     .global molt_icc_read_iar1, molt_icc_write_eoir1, molt_icc_write_sgi1r, molt_icc_init
