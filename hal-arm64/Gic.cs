@@ -30,7 +30,6 @@ namespace Molt.Arch.Arm64
     internal static unsafe class Gic
     {
         public const int SpuriousFirst = 1020;
-        public const uint Priority = 0xA0;
         private const uint Priorities = 0xA0A0A0A0;
 
         // Distributor registers (both versions).
@@ -188,9 +187,10 @@ namespace Molt.Arch.Arm64
 
         /// <summary>
         /// This CPU's side: wakes its redistributor (v3), puts its SGIs and PPIs
-        /// at the common priority, enables the SGIs <paramref name="sgiMask"/>
-        /// and the PPIs in <paramref name="ppiMask"/> (bit n = INTID n), and
-        /// turns the CPU interface on. False if the CPU has no redistributor.
+        /// at the common priority, enables those in <paramref name="enableMask"/>
+        /// (bit n = INTID n, n below 32) and turns the CPU interface on.
+        /// False if the CPU has no redistributor, or (v3) its system register
+        /// interface cannot be enabled.
         /// </summary>
         public static bool InitializeThisCpu(int index, uint enableMask)
         {
