@@ -110,6 +110,16 @@ $(BUILD)/molt.elf: $(BUILD)/molt.pass1.elf $(BUILD)/obj/ksyms.o
 	@dotnet $(KSYMS_TOOL) $@ $(BUILD)/ksyms.check.bin && cmp -s $(BUILD)/ksyms.bin $(BUILD)/ksyms.check.bin \
 		|| (echo "error: symbol addresses moved between link passes"; rm -f $@; exit 1)
 
+# arm64 also gets molt.img: the same link as a flat binary, which starts
+# with the arm64 Linux Image header (boot/entry.S), for loaders that take an
+# Image (QEMU -kernel passes x0 = DTB then; U-Boot booti).
+ifeq ($(ARCH),arm64)
+all: $(BUILD)/molt.img
+$(BUILD)/molt.img: $(BUILD)/molt.elf
+	@echo "ld     $@ (flat arm64 Image)"
+	@$(LINK) --oformat binary -o $@ $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(BUILD)/obj/ksyms.o
+endif
+
 # ---- running ----
 run: all
 	@echo "booting Molt ($(ARCH)) in QEMU; quit with Ctrl-A X"

@@ -22,6 +22,8 @@ namespace Molt.Hal
 
         public static partial uint HardwareId(int index) => Madt.ApicId(index);
 
+        public static partial string StartMethod() => Kernel.Boot->LimineMp != 0 ? "Limine's MP response" : "INIT-SIPI-SIPI";
+
         public static partial int FirstDeviceVector() => 0x30;
 
         public static partial void RaiseOnThisCpu(int vector) => LocalApic.SendSelf(vector);

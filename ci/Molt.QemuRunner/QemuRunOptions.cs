@@ -55,6 +55,6 @@ public sealed record QemuRunOptions
     /// <summary>The QEMU executable to run; null looks it up on PATH (see <see cref="QemuLocator"/>).</summary>
     public string? QemuBinary { get; init; }
 
-    /// <summary>A short name for messages, such as <c>x64 smp1</c>.</summary>
-    public string Label => $"{Arch.ToName()} smp{Cpus}";
+    /// <summary>A short name for messages, such as <c>x64 smp1</c> or <c>arm64 smp2 gicv2</c>.</summary>
+    public string Label => Arch == QemuArch.Arm64 ? $"{Arch.ToName()} smp{Cpus} gicv{GicVersion}" : $"{Arch.ToName()} smp{Cpus}";
 }

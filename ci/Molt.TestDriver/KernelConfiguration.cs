@@ -2,13 +2,14 @@ using Molt.QemuRunner;
 
 namespace Molt.TestDriver;
 
-/// <summary>One way of booting the in-kernel suite: an architecture and a CPU count.</summary>
+/// <summary>One way of booting the in-kernel suite: an architecture, a CPU count and (arm64) a GIC version.</summary>
 /// <param name="Arch">Guest architecture; the ELF is build/&lt;arch&gt;/molt.elf.</param>
 /// <param name="Cpus">Virtual CPUs.</param>
-public sealed record KernelConfiguration(QemuArch Arch, int Cpus)
+/// <param name="GicVersion">The arm64 virt machine's interrupt controller (<c>-M virt,gic-version=N</c>); ignored on x64.</param>
+public sealed record KernelConfiguration(QemuArch Arch, int Cpus, int GicVersion = 3)
 {
-    /// <summary>The prefix of this configuration's output lines, such as <c>x64 smp1</c>.</summary>
-    public string Name => $"{Arch.ToName()} smp{Cpus}";
+    /// <summary>The prefix of this configuration's output lines, such as <c>x64 smp1</c> or <c>arm64 smp2 gicv2</c>.</summary>
+    public string Name => Arch == QemuArch.Arm64 ? $"{Arch.ToName()} smp{Cpus} gicv{GicVersion}" : $"{Arch.ToName()} smp{Cpus}";
 
     /// <summary>The kernel this configuration boots, relative to the repository root.</summary>
     public string ElfPath => $"build/{Arch.ToName()}/molt.elf";
@@ -22,6 +23,8 @@ public sealed record KernelConfiguration(QemuArch Arch, int Cpus)
         new(QemuArch.X64, Cpus: 1),
         new(QemuArch.X64, Cpus: 2),
         new(QemuArch.X64, Cpus: 4),
-        new(QemuArch.Arm64, Cpus: 1),
+        new(QemuArch.Arm64, Cpus: 1, GicVersion: 3),
+        new(QemuArch.Arm64, Cpus: 4, GicVersion: 3),
+        new(QemuArch.Arm64, Cpus: 2, GicVersion: 2),
     ];
 }

@@ -27,6 +27,7 @@ public static class KernelSuite
             Arch = config.Arch,
             KernelPath = elf,
             Cpus = config.Cpus,
+            GicVersion = config.GicVersion,
             CommandLine = options.Filter == null ? "test" : $"test test.filter={options.Filter}",
             Timeout = options.KernelTimeout,
         };

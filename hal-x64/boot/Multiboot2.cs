@@ -54,11 +54,11 @@ namespace Molt.Arch.X64
                 }
                 p += (tag->Size + 7) & ~7u;
             }
-            E820.MarkKernel(info);
+            info->MarkKernel();
             // GRUB puts the information block (and with it the RSDP copy that
             // info->Rsdp points at) in memory its map calls usable; keep the
             // frame allocator off it, as Limine's responses are kept off.
-            E820.Carve(info, infoPhysical, infoPhysical + totalSize, MemoryKind.BootloaderReclaimable);
+            info->Carve(infoPhysical, infoPhysical + totalSize, MemoryKind.BootloaderReclaimable);
         }
     }
 }

@@ -57,7 +57,7 @@ namespace Molt.Arch.X64
                 for (uint i = 0; i < si->MemoryMapEntries; i++)
                     info->AddRegion(map[i].Address, map[i].Size, E820.Kind(map[i].Type));
             }
-            E820.MarkKernel(info);
+            info->MarkKernel();
         }
     }
 
@@ -73,39 +73,6 @@ namespace Molt.Arch.X64
                 case 4: return MemoryKind.AcpiNvs;
                 case 5: return MemoryKind.Bad;
                 default: return MemoryKind.Reserved;
-            }
-        }
-
-        /// <summary>
-        /// The e820 map calls the kernel's own pages usable; carve the image
-        /// (text through the symbol table and .bss) out so the frame
-        /// allocator never hands them out.
-        /// </summary>
-        public static void MarkKernel(BootInfo* info)
-        {
-            ulong start = info->KernelPhysicalBase;
-            Carve(info, start, start + (Hal.Layout.KernelEnd - Hal.Layout.KernelStart), MemoryKind.KernelAndModules);
-        }
-
-        /// <summary>
-        /// Re-labels the pages of [start, end) that the map calls usable as
-        /// <paramref name="kind"/>, so the frame allocator leaves them alone.
-        /// </summary>
-        public static void Carve(BootInfo* info, ulong start, ulong end, MemoryKind kind)
-        {
-            start &= ~0xFFFUL;
-            end = (end + 0xFFF) & ~0xFFFUL;
-            uint n = info->RegionCount;
-            for (uint i = 0; i < n; i++)
-            {
-                MemoryRegion* r = info->Regions + i;
-                if (r->Kind != MemoryKind.Usable) continue;
-                ulong rs = r->Base, re = r->Base + r->Length;
-                if (re <= start || rs >= end) continue;
-                // Shrink to the part below the range and add the part above as a new region.
-                r->Length = start > rs ? start - rs : 0;
-                if (re > end) info->AddRegion(end, re - end, MemoryKind.Usable);
-                info->AddRegion(start > rs ? start : rs, (re < end ? re : end) - (start > rs ? start : rs), kind);
             }
         }
     }

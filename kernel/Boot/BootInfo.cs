@@ -21,6 +21,11 @@ namespace Molt.Boot
         BootloaderReclaimable = 5,
         KernelAndModules = 6,
         Framebuffer = 7,
+        /// <summary>
+        /// Device registers early boot already uses (the AArch64 debug UART):
+        /// not RAM, never handed out, mapped as Device memory in the direct map.
+        /// </summary>
+        Mmio = 8,
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -55,6 +60,7 @@ namespace Molt.Boot
         public ulong Rsdp;
         /// <summary>Limine's MP response (a virtual address), or 0 when the loader started no CPUs for us.</summary>
         public ulong LimineMp;
+        /// <summary>Physical address of the flattened device tree (AArch64), or 0.</summary>
         public ulong DeviceTree;
         public int CommandLineLength;
         public fixed byte CommandLine[MaxCommandLine];
@@ -94,6 +100,53 @@ namespace Molt.Boot
                 while (n < MaxCommandLine - 1 && text[n] != 0) { CommandLine[n] = text[n]; n++; }
             CommandLine[n] = 0;
             CommandLineLength = n;
+        }
+
+        /// <summary>
+        /// Takes [start, end) (widened to whole pages) out of every usable
+        /// region it overlaps and records it as <paramref name="kind"/>: a
+        /// usable region keeps the part below the range, the part above and
+        /// the carved part are appended. Regions of other kinds are left alone.
+        /// </summary>
+        public void Carve(ulong start, ulong end, MemoryKind kind)
+        {
+            start &= ~0xFFFUL;
+            end = (end + 0xFFF) & ~0xFFFUL;
+            if (end <= start) return;
+            uint n = RegionCount;
+            for (uint i = 0; i < n; i++)
+            {
+                MemoryRegion* r = Regions + i;
+                if (r->Kind != MemoryKind.Usable) continue;
+                ulong rs = r->Base, re = r->Base + r->Length;
+                if (re <= start || rs >= end) continue;
+                ulong cs = start > rs ? start : rs, ce = end < re ? end : re;
+                if (cs > rs)
+                {
+                    r->Length = cs - rs;
+                    if (re > ce) AddRegion(ce, re - ce, MemoryKind.Usable);
+                    AddRegion(cs, ce - cs, kind);
+                }
+                else if (re > ce)
+                {
+                    // Nothing below: the part above takes the slot, so no empty region is left behind.
+                    r->Base = ce;
+                    r->Length = re - ce;
+                    AddRegion(cs, ce - cs, kind);
+                }
+                else r->Kind = kind;
+            }
+        }
+
+        /// <summary>
+        /// Memory maps call the kernel's own pages usable; carve the image
+        /// (text through the symbol table and .bss) out so the frame
+        /// allocator never hands them out. Needs <see cref="KernelPhysicalBase"/>.
+        /// </summary>
+        public void MarkKernel()
+        {
+            ulong start = KernelPhysicalBase;
+            Carve(start, start + (Hal.Layout.KernelEnd - Hal.Layout.KernelStart), MemoryKind.KernelAndModules);
         }
 
         /// <summary>Sets <see cref="LoaderName"/> to "name version", truncating at <see cref="MaxLoaderName"/>-1 bytes.</summary>

@@ -122,7 +122,8 @@ namespace Molt.Boot
                 info->Rsdp = info->DirectMapOffset != 0 && a >= info->DirectMapOffset ? a - info->DirectMapOffset : a;
             }
             var dtb = (AddressResponse*)r->DeviceTree.Response;
-            if (dtb != null) info->DeviceTree = dtb->Address;
+            // The response is an HHDM pointer; BootInfo keeps physical addresses.
+            if (dtb != null) info->DeviceTree = dtb->Address >= info->DirectMapOffset && info->DirectMapOffset != 0 ? dtb->Address - info->DirectMapOffset : dtb->Address;
             info->LimineMp = (ulong)r->Mp.Response;
         }
     }

@@ -41,5 +41,8 @@ namespace Molt.Hal
 
         /// <summary>The hardware id (APIC id, MPIDR affinity) of CPU <paramref name="index"/>.</summary>
         public static partial uint HardwareId(int index);
+
+        /// <summary>How <see cref="StartCpu"/> starts CPUs, for the log: "INIT-SIPI-SIPI", "PSCI CPU_ON", or the loader's MP protocol.</summary>
+        public static partial string StartMethod();
     }
 }

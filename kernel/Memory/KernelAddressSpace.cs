@@ -14,6 +14,8 @@ namespace Molt.Memory
     ///    offset the loader used, so no pointer handed out so far moves.
     ///    It is never executable; the kernel image's own frames are mapped
     ///    read-only there, so no writable alias of kernel text exists.
+    ///    MMIO regions of the boot memory map (registers early boot already
+    ///    uses, such as the AArch64 UART) are mapped there too, as Device memory.
     /// 3. Activate. From here on the loader's tables are unused.
     /// </summary>
     public static unsafe class KernelAddressSpace
@@ -39,6 +41,12 @@ namespace Molt.Memory
                 if (r->Kind == MemoryKind.Bad || r->Kind == MemoryKind.Reserved) continue; // devices are mapped by their drivers
                 ulong b = r->Base & ~0xFFFUL;
                 ulong e = (r->Base + r->Length + 0xFFF) & ~0xFFFUL;
+                if (r->Kind == MemoryKind.Mmio)
+                {
+                    // Registers early boot already uses (the debug UART): Device memory, same offset.
+                    ok = MapDirect(root, boot->DirectMapOffset, b, e, PageAccess.Read | PageAccess.Write | PageAccess.Device);
+                    continue;
+                }
                 // Split around the kernel image, which is mapped read-only here.
                 ok = MapDirect(root, boot->DirectMapOffset, b, e < imageStart ? e : (b < imageStart ? imageStart : b), PageAccess.Read | PageAccess.Write)
                   && MapDirect(root, boot->DirectMapOffset, b > imageStart ? b : imageStart, e < imageEnd ? e : imageEnd, PageAccess.Read)

@@ -58,7 +58,7 @@ namespace Molt.Smp
             Platform.InitializeThisCpu(s_cpus[0], Scheduler.TickHz);
             s_cpus[0]->Online = 1;
             s_online = 1;
-            if (count > 1) Log.Info("smp", $"starting {count - 1} CPUs through {(Kernel.Boot->LimineMp != 0 ? "Limine's MP response" : "INIT-SIPI-SIPI")}");
+            if (count > 1) Log.Info("smp", $"starting {count - 1} CPUs through {Platform.StartMethod()}");
             for (int i = 1; i < count; i++)
             {
                 ulong stack = FrameAllocator.AllocateContiguous(ApStackSize / 4096);

@@ -6,6 +6,8 @@ namespace Molt.Testing
         public static void Register()
         {
             Molt.Tests.RuntimeTests.Register();
+            Molt.Tests.HalTests.Register();
+            Molt.Tests.DeviceTreeTests.Register();
             Molt.Tests.ObjectModelTests.Register();
             Molt.Tests.DispatchTests.Register();
             Molt.Tests.CastTests.Register();

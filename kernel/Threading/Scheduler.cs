@@ -50,10 +50,10 @@ namespace Molt.Threading
         private static int s_nextId;
         private static int s_nextCpu;
         private static bool s_started;
-        private static ulong s_steals;
+        private static long s_steals; // several CPUs may steal at once: counted atomically
 
         public static int CpuCount => s_cpuCount;
-        public static ulong Steals => s_steals;
+        public static ulong Steals => (ulong)System.Threading.Volatile.Read(in s_steals);
         public static bool Started => s_started;
 
         public static Thread Current => ObjectRef.FromAddress<Thread>(PerCpu.Current()->CurrentThread);
@@ -261,7 +261,7 @@ namespace Molt.Threading
                     q.Stealable--;
                     t.Next = null;
                     q.Lock.ReleaseNoIrq();
-                    s_steals++;
+                    System.Threading.Interlocked.Increment(ref s_steals);
                     return t;
                 }
                 q.Lock.ReleaseNoIrq();

@@ -34,3 +34,17 @@ public sealed class BuiltKernelFactAttribute : FactAttribute
             Skip = "build/x64/molt.elf is not built (run make)";
     }
 }
+
+/// <summary>A fact that boots the arm64 kernel: skipped, with the reason, unless build/arm64/molt.elf and qemu-system-aarch64 are there.</summary>
+public sealed class Arm64KernelFactAttribute : FactAttribute
+{
+    /// <summary>Skips unless build/arm64/molt.elf and QEMU are there.</summary>
+    public Arm64KernelFactAttribute() => Skip = Repo.KernelUnavailable(QemuArch.Arm64);
+}
+
+/// <summary>The theory form of <see cref="Arm64KernelFactAttribute"/>.</summary>
+public sealed class Arm64KernelTheoryAttribute : TheoryAttribute
+{
+    /// <summary>Skips unless build/arm64/molt.elf and QEMU are there.</summary>
+    public Arm64KernelTheoryAttribute() => Skip = Repo.KernelUnavailable(QemuArch.Arm64);
+}

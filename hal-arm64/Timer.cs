@@ -1,0 +1,51 @@
+using Molt.Hal;
+
+namespace Molt.Arch.Arm64
+{
+    /// <summary>
+    /// The periodic tick from the EL1 virtual timer (CNTV), PPI 27 unless the
+    /// device tree's "arm,armv8-timer" node says otherwise (its third
+    /// interrupt). The timer compares CNTVCT with CNTV_CVAL and holds its
+    /// level-triggered line high while CNTVCT >= CVAL, so the handler moves
+    /// CVAL forward by one period before it signals end-of-interrupt; a CPU
+    /// that fell behind by more than a period skips ahead instead of firing
+    /// a burst. Each CPU has its own CNTV.
+    /// </summary>
+    internal static unsafe class Timer
+    {
+        public const int DefaultIntId = 27;
+        private const ulong Enable = 1;
+
+        private static ulong s_period;
+        private static int s_intid = DefaultIntId;
+
+        public static int IntId => s_intid;
+        public static ulong Period => s_period;
+
+        public static void Discover(ref Boot.DeviceTree tree)
+        {
+            int node = tree.FindCompatible("arm,armv8-timer");
+            byte* v; int n;
+            // interrupts = <type number flags> x4: secure, non-secure, virtual, hypervisor physical timer.
+            if (node >= 0 && tree.GetProperty(node, "interrupts", out v, out n) && n >= 36 && Boot.DeviceTree.ReadBE32(v + 24) == 1)
+                s_intid = 16 + (int)Boot.DeviceTree.ReadBE32(v + 28);
+        }
+
+        public static void Configure(ulong counterHz, uint tickHz) => s_period = counterHz / tickHz;
+
+        /// <summary>Starts this CPU's tick: the first one period from now.</summary>
+        public static void StartThisCpu() => Native.SetVirtualTimer(Native.ReadCntvct() + s_period, Enable);
+
+        /// <summary>In the tick's interrupt, before its end-of-interrupt: the next deadline, which also drops the line.</summary>
+        public static void Rearm()
+        {
+            ulong now = Native.ReadCntvct();
+            ulong next = Native.ReadVirtualTimerCompare() + s_period;
+            if (next <= now) next = now + s_period;
+            Native.SetVirtualTimer(next, Enable);
+        }
+
+        /// <summary>Masks this CPU's timer (an unexpected tick before the scheduler exists).</summary>
+        public static void Stop() => Native.SetVirtualTimer(ulong.MaxValue, 0);
+    }
+}
