@@ -37,6 +37,28 @@ RhpInitialDynamicInterfaceDispatch:
     br x16
 
 /*
+ * molt_dispatch_cached: the stub a resolved dispatch cell points at (see
+ * hal-x64/runtime.S). x11 = cell, x0 = object. The entry is published with
+ * a release store of the cache word before the stub word, so the loads here
+ * see a complete entry (they depend on the cache word's value).
+ */
+    .global molt_dispatch_cached
+molt_dispatch_cached:
+    ldr x16, [x11, #8]
+    ldr x17, [x0]
+    ldr x9, [x16]
+    cmp x9, x17
+    b.ne 1f
+    ldr x16, [x16, #8]
+    br x16
+1:  b RhpInitialDynamicInterfaceDispatch
+
+    .global molt_dispatch_cached_address
+molt_dispatch_cached_address:
+    adr x0, molt_dispatch_cached
+    ret
+
+/*
  * Write barriers. Molt has no GC, so a barrier is just the store; the
  * register conventions are ilc's.
  *   RhpAssignRefArm64, RhpCheckedAssignRefArm64: x14 = destination,

@@ -48,6 +48,28 @@ RhpInitialDynamicInterfaceDispatch:
     jmp *%r11
 
 /*
+ * molt_dispatch_cached: the stub a dispatch cell points at once resolved
+ * (kernel/runtime/Internal/InterfaceDispatch.cs). The cell's cache word then
+ * points at an entry {type, target, interface, slot}: if the object's
+ * MethodTable is the cached type, jump straight to the target; otherwise
+ * resolve through the slow path. A null object faults on the first load,
+ * which the fault handler reports as a NullReferenceException.
+ */
+    .global molt_dispatch_cached
+molt_dispatch_cached:
+    mov 8(%r11), %rax
+    mov (%rdi), %r10
+    cmp (%rax), %r10
+    jne 1f
+    jmp *8(%rax)
+1:  jmp RhpInitialDynamicInterfaceDispatch
+
+    .global molt_dispatch_cached_address
+molt_dispatch_cached_address:
+    lea molt_dispatch_cached(%rip), %rax
+    ret
+
+/*
  * Write barriers. Molt has no GC, so a barrier is just the store; the
  * register conventions are ilc's: rdi = destination, rsi = reference.
  * RhpByRefAssignRef copies [rsi] to [rdi] and advances both by 8.

@@ -1,5 +1,6 @@
 using System.Runtime;
 using System.Runtime.InteropServices;
+using System.Threading;
 
 namespace Internal.Runtime
 {
@@ -19,7 +20,8 @@ namespace Internal.Runtime
     /// Invariant: a cache entry is published by writing the target before the
     /// key words, and a reader checks the key words again after reading the
     /// target, so a torn entry is never used.
-    /// The cell itself is never rewritten, so the cell layout stays ilc's.
+    /// 4. The first resolution of a cell also rewrites it (see CacheInCell):
+    ///    later calls of that site on the same type never leave the stub.
     /// </summary>
     internal static unsafe class InterfaceDispatch
     {
@@ -38,6 +40,34 @@ namespace Internal.Runtime
             public nint Target;
             public nint Pad;
         }
+
+        /// <summary>What a resolved cell's cache word points at (read by molt_dispatch_cached in each arch's runtime.S).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        private struct CellEntry
+        {
+            public MethodTable* Type;
+            public nint Target;
+            public MethodTable* Interface;
+            public nint Slot;
+        }
+
+        [DllImport("*"), SuppressGCTransition] private static extern nint molt_dispatch_cached_address();
+        private static ulong s_cellsCached;
+
+        /// <summary>
+        /// Cell entries come from this fixed arena in .bss, never from the
+        /// heap: dispatch must not allocate behind its callers' backs (a
+        /// caller may be in the middle of heap bookkeeping). When it is used
+        /// up, further call sites keep using the hashed cache.
+        /// </summary>
+        private const int MaxCellEntries = 8192;
+        [StructLayout(LayoutKind.Sequential, Size = MaxCellEntries * 32)]
+        private struct CellArena { public byte First; }
+        private static CellArena s_cellArena;
+        private static int s_cellEntriesUsed;
+
+        /// <summary>Call sites whose cell now jumps straight to its first type's target.</summary>
+        internal static ulong CellsCached => s_cellsCached;
 
         private const int CacheSize = 4096;
         private static CacheEntry* s_cache;
@@ -83,7 +113,10 @@ namespace Internal.Runtime
             Decode((Cell*)cellAddress, out iface, out slot);
             nint target = FindImplementation(type, iface, slot);
             if (target == 0)
+            {
                 Molt.Diagnostics.Panic.MissingInterfaceMethod(type, iface, slot);
+            }
+            CacheInCell((Cell*)cellAddress, type, target, iface, slot);
             if (entry != null)
             {
                 entry->CellAddress = 0;
@@ -94,10 +127,42 @@ namespace Internal.Runtime
             return target;
         }
 
+        /// <summary>
+        /// Makes a call site monomorphic-fast: the first resolution of a cell
+        /// publishes an entry and points the cell's stub at molt_dispatch_cached.
+        /// The cache word is swapped in (CAS, so a racing CPU's entry wins
+        /// cleanly) before the stub word is written; a caller that sees the
+        /// old stub with the new cache word lands in <see cref="Resolve"/>,
+        /// which reads entries too. Entries live as long as the kernel (one
+        /// per call site, at most MaxCellEntries).
+        /// </summary>
+        private static void CacheInCell(Cell* cell, MethodTable* type, nint target, MethodTable* iface, ushort slot)
+        {
+            nint old = Volatile.Read(in cell->Cache);
+            if ((old & 3) == 0 || s_cache == null) return; // already an entry, or too early in boot
+            int index = Interlocked.Increment(ref s_cellEntriesUsed) - 1;
+            if (index >= MaxCellEntries) return;
+            var entry = (CellEntry*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref s_cellArena.First) + index;
+            entry->Type = type;
+            entry->Target = target;
+            entry->Interface = iface;
+            entry->Slot = slot;
+            if (Interlocked.CompareExchange(ref cell->Cache, (nint)entry, old) != old) return; // another CPU won; this entry stays unused
+            Volatile.Write(ref cell->Stub, molt_dispatch_cached_address());
+            s_cellsCached++;
+        }
+
         private static void Decode(Cell* cell, out MethodTable* iface, out ushort slot)
         {
-            nint value = cell->Cache;
+            nint value = Volatile.Read(in cell->Cache);
             byte* word = (byte*)&cell->Cache;
+            if ((value & 3) == 0 && (nuint)value >= 0x1000) // kernel addresses are negative as nint
+            {
+                var entry = (CellEntry*)value;
+                iface = entry->Interface;
+                slot = (ushort)entry->Slot;
+                return;
+            }
             switch (value & 3)
             {
                 case 1: iface = (MethodTable*)(value & ~(nint)3); break;
