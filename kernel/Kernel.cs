@@ -78,7 +78,9 @@ namespace Molt
             KernelAddressSpace.Build(boot);
             Smp.Processors.BringUp(cmd);
             // Kernel.cs is the composition root: the only kernel file that names update/.
-            Update.Objects.Initialize();
+            // Design (a) of the object tables (a per-CPU window at a fixed address)
+            // unless the command line asks for (b) with ltt=block; see docs/dynamic-update.md.
+            Update.Objects.Initialize(!cmd.ValueIs("ltt", "block"));
 
             if (cmd.Has("fault")) { Faults.Trigger(cmd); return; }
             if (cmd.Has("test"))

@@ -42,16 +42,34 @@ namespace Molt.Update
         public static int Count => Volatile.Read(in s_next);
         public static ulong Misses => s_misses;
 
-        /// <summary>Sets up the global table and every online CPU's LTT (8 bytes per object per CPU).</summary>
-        public static void Initialize()
+        private static bool s_window;
+
+        /// <summary>Whether the LTT is read at a fixed address (design (a)) rather than through the per-CPU block (design (b)).</summary>
+        public static bool UsesPerCpuWindow => s_window;
+
+        /// <summary>
+        /// Sets up the global table and every online CPU's LTT (8 bytes per
+        /// object per CPU, physically contiguous). With <paramref name="perCpuWindow"/>
+        /// the LTTs are also mapped at <see cref="KernelAddressSpace.PerCpuWindow"/>,
+        /// each CPU seeing its own (design (a)); the updater and the miss path
+        /// always reach a CPU's LTT through its block (design (b)'s pointer).
+        /// </summary>
+        public static void Initialize(bool perCpuWindow)
         {
             s_roots = new ObjectRoot[MaxObjects];
-            for (int c = 0; c < Processors.Count; c++)
+            int n = Processors.Count;
+            ulong bytes = (ulong)MaxObjects * (ulong)sizeof(nint);
+            ulong* frames = stackalloc ulong[n];
+            for (int c = 0; c < n; c++)
             {
+                frames[c] = FrameAllocator.AllocateContiguous(bytes / 4096);
+                if (frames[c] == 0) Panic.Fail("out of memory for the object translation tables");
                 CpuLocal* cpu = Processors.Get(c);
-                cpu->LocalTranslations = (nint*)Heap.AllocateOrPanic((uint)(MaxObjects * sizeof(nint)));
+                cpu->LocalTranslations = (nint*)FrameAllocator.ToVirtual(frames[c]);
+                Heap.Zero((byte*)cpu->LocalTranslations, bytes);
                 cpu->LocalTranslationCapacity = MaxObjects;
             }
+            s_window = perCpuWindow && KernelAddressSpace.EnablePerCpuWindows(frames, bytes, n);
         }
 
         public static bool Initialized => s_roots != null;
@@ -71,12 +89,19 @@ namespace Molt.Update
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Call<T> Use<T>(ObjectId id) where T : class
         {
-            CpuLocal* cpu = PerCpu.Current();
-            if ((uint)id.Value < (uint)cpu->LocalTranslationCapacity)
+            nint rep = 0;
+            if (s_window)
             {
-                nint rep = cpu->LocalTranslations[id.Value];
-                if (rep != 0 && ObjectRef.FromAddress<object>(rep) is T target) return new Call<T>(target, null);
+                // Design (a): this CPU's LTT at a fixed address; one load.
+                if ((uint)id.Value < MaxObjects) rep = ((nint*)KernelAddressSpace.PerCpuWindow)[id.Value];
             }
+            else
+            {
+                // Design (b): through the per-CPU base register.
+                CpuLocal* cpu = PerCpu.Current();
+                if ((uint)id.Value < (uint)cpu->LocalTranslationCapacity) rep = cpu->LocalTranslations[id.Value];
+            }
+            if (rep != 0 && ObjectRef.FromAddress<object>(rep) is T target) return new Call<T>(target, null);
             return Miss<T>(id);
         }
 

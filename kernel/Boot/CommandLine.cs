@@ -82,6 +82,15 @@ namespace Molt.Boot
             return found;
         }
 
+        /// <summary>True if the last <c>name=value</c> has exactly <paramref name="value"/>.</summary>
+        public bool ValueIs(string name, string value)
+        {
+            byte* v; int vl;
+            if (!TryGet(name, out v, out vl) || vl != value.Length) return false;
+            for (int i = 0; i < vl; i++) if (v[i] != value[i]) return false;
+            return true;
+        }
+
         /// <summary>Parses <c>name=N</c> (decimal, or hex with 0x); false if absent or not a number.</summary>
         public bool TryGetNumber(string name, out ulong number)
         {

@@ -2,6 +2,7 @@ using Molt.Boot;
 using Molt.Console;
 using Molt.Diagnostics;
 using Molt.Hal;
+using Molt.Smp;
 
 namespace Molt.Memory
 {
@@ -21,7 +22,68 @@ namespace Molt.Memory
     public static unsafe class KernelAddressSpace
     {
         private static ulong s_root;
+        /// <summary>The shared kernel tables: every mapping but the per-CPU window lives here.</summary>
         public static ulong Root => s_root;
+
+        // ---- per-CPU roots (design (a) of the object translation tables) ----
+        /// <summary>
+        /// One top-level slot (index 509 of 512: 0xFFFFFE8000000000, 512 GiB)
+        /// that maps differently on each CPU. Each CPU runs on its own copy of
+        /// the top-level table, identical to the shared one except for this
+        /// slot, so a fixed virtual address reaches this CPU's private pages
+        /// (the object table's LTT) with one load and no per-CPU base register.
+        /// Lower-level tables are shared, so every other mapping stays common.
+        /// </summary>
+        public const ulong PerCpuWindow = 0xFFFFFE8000000000;
+        private const int PerCpuSlot = 509;
+        private static ulong* s_cpuRoots;
+        private static int s_cpuRootCount;
+
+        /// <summary>The root this CPU runs on: its own copy once per-CPU roots exist, else the shared one.</summary>
+        public static ulong ThisCpuRoot => s_cpuRoots == null ? s_root : s_cpuRoots[PerCpu.Current()->Index];
+
+        /// <summary>
+        /// Gives every CPU its own top-level table and maps <paramref name="bytes"/>
+        /// of CPU i's private memory (<paramref name="physical"/>[i], contiguous)
+        /// at <see cref="PerCpuWindow"/> on CPU i, then switches each CPU to its
+        /// table. Returns false (changing nothing active) when memory runs out.
+        /// </summary>
+        public static bool EnablePerCpuWindows(ulong* physical, ulong bytes, int cpuCount)
+        {
+            var roots = (ulong*)Heap.Allocate((uint)(cpuCount * sizeof(ulong)));
+            if (roots == null) return false;
+            for (int c = 0; c < cpuCount; c++)
+            {
+                ulong r = PageTables.CreateRoot();
+                if (r == 0) return false;
+                ulong* dst = (ulong*)FrameAllocator.ToVirtual(r), src = (ulong*)FrameAllocator.ToVirtual(s_root);
+                for (int i = 0; i < 512; i++) if (i != PerCpuSlot) dst[i] = src[i];
+                if (!PageTables.Map(r, PerCpuWindow, physical[c], bytes, PageAccess.Read | PageAccess.Write)) return false;
+                roots[c] = r;
+            }
+            s_cpuRoots = roots;
+            s_cpuRootCount = cpuCount;
+            int self = PerCpu.Current()->Index;
+            for (int c = 0; c < cpuCount; c++)
+                if (c != self && Smp.Processors.Get(c)->Online != 0) Smp.Interprocessor.Call(c, &SwitchToOwnRoot, 0, true);
+            SwitchToOwnRoot(0);
+            return true;
+        }
+
+        private static void SwitchToOwnRoot(nint unused) => PageTables.Activate(s_cpuRoots[PerCpu.Current()->Index]);
+
+        /// <summary>Copies top-level entries the shared root gained into every CPU's root.</summary>
+        private static void SyncTopLevel()
+        {
+            if (s_cpuRoots == null) return;
+            ulong* src = (ulong*)FrameAllocator.ToVirtual(s_root);
+            for (int c = 0; c < s_cpuRootCount; c++)
+            {
+                ulong* dst = (ulong*)FrameAllocator.ToVirtual(s_cpuRoots[c]);
+                for (int i = 0; i < 512; i++)
+                    if (i != PerCpuSlot && dst[i] != src[i]) dst[i] = src[i];
+            }
+        }
 
         public static void Build(BootInfo* boot)
         {
@@ -79,6 +141,7 @@ namespace Molt.Memory
                 if (PageTables.Query(s_root, offset + p, out ignored) != PageAccess.None) continue;
                 if (!PageTables.Map(s_root, offset + p, p, 4096, access)) return null;
             }
+            SyncTopLevel();
             return (void*)(offset + phys);
         }
 

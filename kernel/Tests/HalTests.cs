@@ -25,7 +25,7 @@ namespace Molt.Tests
         private static void ImageIsWxorX(TestContext t)
         {
             ulong root = PageTables.ActiveRoot();
-            t.Equal(KernelAddressSpace.Root, root, "the kernel's tables are active");
+            t.Equal(KernelAddressSpace.ThisCpuRoot, root, "the kernel's tables are active");
             ulong phys;
             t.Equal((long)(PageAccess.Read | PageAccess.Execute), (long)PageTables.Query(root, Layout.KernelStart, out phys), "text is read+execute");
             t.Equal(Kernel.Boot->KernelPhysicalBase, phys, "text maps to the physical base");

@@ -36,7 +36,7 @@ namespace Molt.Tests
         private static void RootActive(TestContext t)
         {
             t.True(KernelAddressSpace.Root != 0, "a root exists");
-            t.Equal(KernelAddressSpace.Root, PageTables.ActiveRoot(), "and this CPU runs on it");
+            t.Equal(KernelAddressSpace.ThisCpuRoot, PageTables.ActiveRoot(), "and this CPU runs on it");
             t.True(Layout.KernelStart < Layout.TextEnd && Layout.TextEnd <= Layout.RodataEnd && Layout.RodataEnd < Layout.DataEnd && Layout.DataEnd <= Layout.KernelEnd, "sections in order");
         }
 
