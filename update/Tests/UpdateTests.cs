@@ -1,4 +1,5 @@
 using System.Threading;
+using Molt.Hal;
 using Molt.Memory;
 using Molt.Smp;
 using Molt.Testing;
@@ -17,6 +18,7 @@ namespace Molt.Update.Tests
         {
             TestRunner.Add("update.quiescence_waits_for_a_parked_operation", &QuiescenceWaitsForParked);
             TestRunner.Add("update.use_caches_in_the_local_table", &UseCaches);
+            TestRunner.Add("update.ltt_window_maps_each_cpus_own_table", &WindowPerCpu);
             TestRunner.Add("update.swap_under_load_loses_nothing", &SwapUnderLoad);
             TestRunner.Add("update.lazy_update_of_10000_instances", &LazyUpdate);
             TestRunner.Add("update.interface_change_with_adapter", &InterfaceChange);
@@ -54,6 +56,30 @@ namespace Molt.Update.Tests
             parked.Join();
             t.True(Quiescence.WaitForMarker(), "the marker elapses once the operation ends");
             Heap.Free(parked); Heap.Free(s_inside); Heap.Free(s_proceed);
+        }
+
+        private static ulong[] s_windowPhys;
+
+        private static void RecordWindow(nint cpu)
+        {
+            ulong phys;
+            PageTables.Query(KernelAddressSpace.ThisCpuRoot, KernelAddressSpace.PerCpuWindow, out phys);
+            s_windowPhys[cpu] = phys;
+        }
+
+        private static void WindowPerCpu(TestContext t)
+        {
+            if (!Objects.UsesPerCpuWindow) { t.True(true, "design (b) selected with ltt=block"); return; }
+            s_windowPhys = new ulong[Cpus];
+            var threads = new Thread[Cpus];
+            for (int c = 0; c < Cpus; c++) threads[c] = Scheduler.Spawn(&RecordWindow, c, "window", c);
+            for (int c = 0; c < Cpus; c++) { threads[c].Join(); Heap.Free(threads[c]); }
+            for (int c = 0; c < Cpus; c++)
+            {
+                t.Equal(FrameAllocator.ToPhysical(Processors.Get(c)->LocalTranslations), s_windowPhys[c], "the window shows this CPU's own LTT");
+                for (int d = 0; d < c; d++) t.True(s_windowPhys[c] != s_windowPhys[d], "no two CPUs share a window");
+            }
+            Heap.Free(threads); Heap.Free(s_windowPhys);
         }
 
         private static void UseCaches(TestContext t)

@@ -78,3 +78,22 @@ public class PlatformTests
         }
     }
 }
+
+/// <summary>The object tables' design (b), kept for comparison: the update tests must pass through it too.</summary>
+public class ObjectTableDesignTests
+{
+    [KernelFact]
+    public async Task The_update_tests_pass_with_the_LTT_reached_through_the_per_CPU_block()
+    {
+        var r = await QemuRunner.QemuRunner.RunAsync(new QemuRunOptions
+        {
+            Arch = QemuArch.X64,
+            KernelPath = Repo.KernelElf(QemuArch.X64),
+            CommandLine = "test test.filter=update. ltt=block",
+            Cpus = 2,
+            Timeout = TimeSpan.FromSeconds(90),
+        });
+        Assert.True(r.Outcome == QemuOutcome.Passed, r.Describe());
+        Assert.Contains(r.SerialLines, l => Regex.IsMatch(l, @"^1[0-9] passed, 0 failed$"));
+    }
+}
