@@ -77,6 +77,7 @@ namespace Molt
 
             KernelAddressSpace.Build(boot);
             Smp.Processors.BringUp(cmd);
+            Threading.WorkQueue.Start();
             // Kernel.cs is the composition root: the only kernel file that names update/.
             // Design (a) of the object tables (a per-CPU window at a fixed address)
             // unless the command line asks for (b) with ltt=block; see docs/dynamic-update.md.

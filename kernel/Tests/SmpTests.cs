@@ -33,6 +33,7 @@ namespace Molt.Tests
             TestRunner.Add("time.timers_fire_in_deadline_order", &TimersInOrder);
             TestRunner.Add("sched.spinning_thread_is_preempted", &Preemption);
             TestRunner.Add("sched.idle_cpu_steals_queued_work", &Stolen);
+            TestRunner.Add("work.items_run_once_each_as_operations", &WorkItems);
         }
 
         private static int Cpus => Processors.Online;
@@ -382,6 +383,42 @@ namespace Molt.Tests
             for (int i = 0; i < s_slots.Length; i++) t.True(s_slots[i] != self, "a thread queued on a busy CPU ran elsewhere");
             t.True(Scheduler.Steals >= stealsBefore + (ulong)s_slots.Length, "each was stolen");
             Heap.Free(s_slots);
+        }
+
+        private static int[] s_workSeen;
+        private static int s_workInOperation;
+
+        private static void WorkItem(nint id)
+        {
+            Interlocked.Increment(ref s_workSeen[id]);
+            if (Operations.InOperation) Interlocked.Increment(ref s_workInOperation);
+        }
+
+        private static void WorkItems(TestContext t)
+        {
+            const int N = 1000;
+            s_workSeen = new int[N];
+            s_workInOperation = 0;
+            int posted = 0;
+            for (int i = 0; i < N; i++)
+            {
+                while (!WorkQueue.Post(&WorkItem, i)) Scheduler.Sleep(100_000); // a full ring says so; retry
+                posted++;
+            }
+            ulong start = Clock.NanosecondsSinceBoot();
+            int done;
+            do
+            {
+                Scheduler.Sleep(1_000_000);
+                done = 0;
+                for (int i = 0; i < N; i++) if (Volatile.Read(in s_workSeen[i]) != 0) done++;
+            } while (done < N && Clock.NanosecondsSinceBoot() - start < 5_000_000_000UL);
+            int twice = 0;
+            for (int i = 0; i < N; i++) if (s_workSeen[i] > 1) twice++;
+            t.Equal(N, done, "every posted item ran");
+            t.Equal(0, twice, "no item ran twice");
+            t.Equal(N, Volatile.Read(in s_workInOperation), "each item ran inside an operation");
+            Heap.Free(s_workSeen);
         }
     }
 }
