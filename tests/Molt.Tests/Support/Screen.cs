@@ -132,6 +132,10 @@ public sealed class Screen
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"screendump {ppm}\n"), timeout.Token);
         await ReadUntilPromptAsync(stream, timeout.Token);
         await stream.WriteAsync("quit\n"u8.ToArray(), timeout.Token);
+        // Keep the socket open until QEMU closes it: closing first can make QEMU drop the unread "quit".
+        var buffer = new byte[4096];
+        try { while (await stream.ReadAsync(buffer, timeout.Token) > 0) { } }
+        catch (IOException) { }
     }
 
     private static async Task ReadUntilPromptAsync(Stream stream, CancellationToken token)
