@@ -100,12 +100,20 @@ namespace Molt.Console
             ReadOnlySpan<byte> glyph = Font.Glyph(c);
             uint x0 = (uint)column * Font.Width, y0 = (uint)row * Font.Height;
             if (x0 + Font.Width > s_width || y0 + Font.Height > s_height) return;
+            uint fg = s_fg, bg = s_bg;
             for (int y = 0; y < Font.Height; y++)
             {
                 byte bits = glyph[y / (Font.Height / Font.RowsPerGlyph)];
                 byte* p = s_pixels + (y0 + (uint)y) * s_pitch + x0 * s_bytesPerPixel;
+                if (s_bytesPerPixel == 4)
+                {
+                    // The common case, without the per-pixel format switch.
+                    uint* q = (uint*)p;
+                    for (int x = 0; x < Font.Width; x++) q[x] = (bits & (0x80 >> x)) != 0 ? fg : bg;
+                    continue;
+                }
                 for (int x = 0; x < Font.Width; x++, p += s_bytesPerPixel)
-                    Put(p, (bits & (0x80 >> x)) != 0 ? s_fg : s_bg);
+                    Put(p, (bits & (0x80 >> x)) != 0 ? fg : bg);
             }
         }
 
@@ -118,8 +126,12 @@ namespace Molt.Console
                 byte* p = s_pixels + y * s_pitch;
                 if (s_bytesPerPixel == 4)
                 {
-                    uint* q = (uint*)p;
-                    for (uint x = 0; x < s_width; x++) q[x] = s_bg;
+                    // Two pixels a store; rows are 4-byte aligned, which is all x86 and Normal memory need.
+                    ulong two = (ulong)s_bg << 32 | s_bg;
+                    ulong* q = (ulong*)p;
+                    uint x = 0;
+                    for (; x + 2 <= s_width; x += 2) *q++ = two;
+                    if (x < s_width) *(uint*)q = s_bg;
                 }
                 else
                     for (uint x = 0; x < s_width; x++, p += s_bytesPerPixel) Put(p, s_bg);
