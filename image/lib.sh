@@ -101,7 +101,7 @@ $tool: Limine is required for $1 images and was not found ($limine_why).
   Get its prebuilt files (BSD-2-Clause; never part of Molt) and point LIMINE_DIR at them:
     git clone --depth=1 --branch=$LIMINE_BRANCH $LIMINE_REPO /opt/limine
     make -C /opt/limine          # the host tool, for bios-install (x64 only)
-    make usb ARCH=$1 LIMINE_DIR=/opt/limine
+    make $tool ARCH=$1 LIMINE_DIR=/opt/limine
   or install Limine system-wide (limine --print-datadir must answer).
 EOF
 }
