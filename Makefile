@@ -7,6 +7,9 @@
 #   make deps       install missing tools (apt) and restore ILCompiler (NuGet)
 #   make iso        bootable ISO: Limine (LIMINE_DIR or a system install) else GRUB
 #   make iso-limine build/$(ARCH)/molt.iso through Limine; make iso-grub: molt-grub.iso
+#   make usb        build/$(ARCH)/molt.img, a disk image for dd: Limine GPT+ESP, else GRUB (x64)
+#   make images-repro  build every image twice and compare the bytes
+#   make bench-boot boot time per boot path: table, and build/$(ARCH)/boot-bench.json
 # ARCH=x64 (default) or ARCH=arm64.  CMDLINE="..." sets the kernel command line.
 
 ARCH ?= x64
@@ -51,12 +54,12 @@ LINKER_SCRIPT := hal-$(ARCH)/linker.ld
 KSYMS_TOOL := $(TOOLS)/ksyms/molt-ksyms.dll
 KSYMS_SOURCES := $(wildcard image/SymbolTable/*.cs image/SymbolTable/*.csproj)
 
-.PHONY: all run test bench debug deps clean iso iso-limine iso-grub usb help
+.PHONY: all run test bench debug deps clean iso iso-limine iso-grub usb usb-limine usb-grub images-repro bench-boot help
 all: $(BUILD)/molt.elf
 	@printf 'molt.elf (%s): %s bytes\n' $(ARCH) $$(stat -c %s $(BUILD)/molt.elf)
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,15p' Makefile
 
 # ---- set-up: tools and packages, installed only when missing ----
 DEPS_STAMP := build/.deps-$(ARCH)
@@ -157,6 +160,7 @@ debug: all
 	$(QEMU) $(QEMU_ARGS) -append "$(CMDLINE)" -s -S
 
 # ---- boot images (docs/booting.md): the command line goes into limine.conf / grub.cfg ----
+# The Limine finder (image/lib.sh): LIMINE_DIR, a system install, then a clone in build/limine.
 iso: all
 	@LIMINE_DIR="$(LIMINE_DIR)" bash image/iso.sh auto $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
@@ -165,6 +169,23 @@ iso-limine: all
 
 iso-grub: all
 	@bash image/iso.sh grub $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
+
+usb: all
+	@LIMINE_DIR="$(LIMINE_DIR)" bash image/usb.sh auto $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
+
+usb-limine: all
+	@LIMINE_DIR="$(LIMINE_DIR)" bash image/usb.sh limine $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
+
+usb-grub: all
+	@bash image/usb.sh grub $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
+
+# Builds each image this machine can make twice, in two folders, and compares them byte for byte.
+images-repro: all
+	@LIMINE_DIR="$(LIMINE_DIR)" bash image/repro-check.sh $(ARCH) $(BUILD)/molt.elf $(BUILD)/repro "$(CMDLINE)"
+
+# Builds the images with "exit" and boots each path several times: time to "Molt ready", kernel and total.
+bench-boot: all
+	@LIMINE_DIR="$(LIMINE_DIR)" bash image/bench-boot.sh $(ARCH) $(BUILD)
 
 # ---- tests: host xunit tests, then the in-kernel suite on each configuration ----
 # Builds a kernel for every architecture with a hal-<arch>/ folder, then the

@@ -13,6 +13,7 @@ want clang clang
 want ld.lld lld
 want xorriso xorriso
 want mformat mtools
+want /usr/sbin/sfdisk fdisk          # the GPT of the USB image (image/usb.sh)
 want qemu-img qemu-utils
 want qemu-system-x86_64 qemu-system-x86
 want qemu-system-aarch64 qemu-system-arm

@@ -44,6 +44,9 @@ namespace Molt
             s_boot = boot;
             var cmd = CommandLine;
             ExitOnPanic = cmd.Has("test") || cmd.Has("fault") || cmd.Has("bench") || cmd.Has("exit-on-panic");
+            // halt-on-panic keeps the machine up after a panic (to read the screen), whatever the mode.
+            if (cmd.Has("halt-on-panic")) ExitOnPanic = false;
+            bool screenEarly = AttachScreenEarly(boot);
 
             Clock.Start(boot->EntryTimestamp, Timestamp.MeasureFrequency());
             KernelConsole.Write("\nMolt ");
@@ -76,6 +79,11 @@ namespace Molt
             Log.Info("mem", $"{boot->RegionCount} regions, {FrameAllocator.TotalFrames * 4 / 1024} MiB usable, {FrameAllocator.FreeFrames} frames free");
 
             KernelAddressSpace.Build(boot);
+            if (boot->FramebufferPhysical != 0)
+            {
+                if (!screenEarly) FramebufferConsole.Attach(boot, boot->DirectMapOffset + boot->FramebufferPhysical);
+                Log.Info("screen", $"{boot->FramebufferWidth}x{boot->FramebufferHeight}, {boot->FramebufferBitsPerPixel} bits per pixel at physical {boot->FramebufferPhysical:x}: {FramebufferConsole.Columns}x{FramebufferConsole.Rows} text");
+            }
             Smp.Processors.BringUp(cmd);
             Threading.WorkQueue.Start();
             // Kernel.cs is the composition root: the only kernel file that names update/.
@@ -108,6 +116,21 @@ namespace Molt
             Heap.WriteStats();
             if (cmd.Has("exit")) Emulator.Exit(0);
             while (true) Cpu.WaitForInterrupt();
+        }
+
+        /// <summary>
+        /// Puts the log on screen from the first line when the loader's
+        /// mapping already covers the framebuffer: Limine's HHDM does, and so
+        /// does the early 4 GiB direct map of PVH and Multiboot2 for a
+        /// framebuffer below 4 GiB. Otherwise the screen starts once the
+        /// kernel's own page tables map it.
+        /// </summary>
+        private static bool AttachScreenEarly(BootInfo* boot)
+        {
+            if (boot->FramebufferPhysical == 0) return false;
+            bool mapped = boot->Protocol == BootProtocol.Limine
+                       || boot->FramebufferPhysical + boot->FramebufferBytes <= 4UL << 30;
+            return mapped && FramebufferConsole.Attach(boot, boot->DirectMapOffset + boot->FramebufferPhysical);
         }
 
         private static string ProtocolName(BootProtocol p)

@@ -6,17 +6,30 @@ namespace Molt.Arch.X64
     /// <summary>
     /// The Multiboot2 hand-off (GRUB): EBX pointed at the boot information,
     /// a list of 8-byte-aligned tags. Read: command line (1), memory map (6),
-    /// ACPI RSDP (14, 15). The same early mappings as PVH apply.
+    /// framebuffer (8, direct RGB only: the header in boot/entry.S asks GRUB
+    /// for a linear mode), ACPI RSDP (14, 15). The same early mappings as PVH apply.
     /// </summary>
     internal static unsafe class Multiboot2
     {
-        private const uint TagEnd = 0, TagCommandLine = 1, TagMemoryMap = 6, TagAcpiOld = 14, TagAcpiNew = 15;
+        private const uint TagEnd = 0, TagCommandLine = 1, TagMemoryMap = 6, TagFramebuffer = 8, TagAcpiOld = 14, TagAcpiNew = 15;
 
         [StructLayout(LayoutKind.Sequential)]
         private struct Tag { public uint Type; public uint Size; }
 
         [StructLayout(LayoutKind.Sequential)]
         private struct MemoryMapEntry { public ulong Address; public ulong Length; public uint Type; public uint Reserved; }
+
+        /// <summary>Tag 8: the common part, then (type 1, direct RGB) the colour fields.</summary>
+        [StructLayout(LayoutKind.Sequential, Pack = 1)]
+        private struct FramebufferTag
+        {
+            public uint Type, Size;
+            public ulong Address;
+            public uint Pitch, Width, Height;
+            public byte Bpp, FramebufferType;
+            public ushort Reserved;
+            public byte RedShift, RedSize, GreenShift, GreenSize, BlueShift, BlueSize;
+        }
 
         public static void Fill(ulong infoPhysical, BootInfo* info)
         {
@@ -46,6 +59,12 @@ namespace Molt.Arch.X64
                             var m = (MemoryMapEntry*)e;
                             info->AddRegion(m->Address, m->Length, E820.Kind(m->Type));
                         }
+                        break;
+                    case TagFramebuffer:
+                        var fb = (FramebufferTag*)p;
+                        if (fb->FramebufferType == 1 && tag->Size >= (uint)sizeof(FramebufferTag))
+                            info->SetFramebuffer(fb->Address, fb->Width, fb->Height, fb->Pitch, fb->Bpp,
+                                                 fb->RedShift, fb->RedSize, fb->GreenShift, fb->GreenSize, fb->BlueShift, fb->BlueSize);
                         break;
                     case TagAcpiOld:
                     case TagAcpiNew:

@@ -34,6 +34,10 @@ mb2_header:
     .long 12
     .long PHYS(mb2_entry32)
     .balign 8
+    .short 5, 1            /* framebuffer tag, optional: a linear 1024x768, 32 bits per pixel */
+    .long 20
+    .long 1024, 768, 32
+    .balign 8
     .short 0, 0            /* end tag */
     .long 8
 mb2_header_end:

@@ -73,6 +73,38 @@ namespace Molt.Boot
         /// Limine 8.x does when asked for 3).
         /// </summary>
         public int BaseRevisionAsked, BaseRevision;
+        /// <summary>
+        /// The linear framebuffer the loader set up (Limine's framebuffer
+        /// response, Multiboot2's framebuffer tag), or 0 when there is none
+        /// (PVH, a text mode, a loader that set no mode). Direct RGB only.
+        /// </summary>
+        public ulong FramebufferPhysical;
+        public uint FramebufferWidth, FramebufferHeight;
+        /// <summary>Bytes from one row of pixels to the next.</summary>
+        public uint FramebufferPitch;
+        public uint FramebufferBitsPerPixel;
+        /// <summary>Where each colour's bits are in a pixel: the lowest bit's position and the bit count.</summary>
+        public byte RedShift, RedSize, GreenShift, GreenSize, BlueShift, BlueSize;
+
+        /// <summary>Records a direct-RGB framebuffer; ignored unless its shape is one the screen console can draw on.</summary>
+        public void SetFramebuffer(ulong physical, uint width, uint height, uint pitch, uint bitsPerPixel,
+                                  byte redShift, byte redSize, byte greenShift, byte greenSize, byte blueShift, byte blueSize)
+        {
+            if (physical == 0 || width == 0 || height == 0) return;
+            if (bitsPerPixel != 16 && bitsPerPixel != 24 && bitsPerPixel != 32) return;
+            if ((ulong)pitch < (ulong)width * (bitsPerPixel / 8)) return;
+            FramebufferPhysical = physical;
+            FramebufferWidth = width;
+            FramebufferHeight = height;
+            FramebufferPitch = pitch;
+            FramebufferBitsPerPixel = bitsPerPixel;
+            RedShift = redShift; RedSize = redSize;
+            GreenShift = greenShift; GreenSize = greenSize;
+            BlueShift = blueShift; BlueSize = blueSize;
+        }
+
+        /// <summary>Bytes the framebuffer spans.</summary>
+        public ulong FramebufferBytes => (ulong)FramebufferPitch * FramebufferHeight;
         public fixed ulong RegionStorage[MaxRegions * 3];
 
         public MemoryRegion* Regions

@@ -40,6 +40,7 @@ namespace Molt.Boot
     /// <item>The revision is supported when the third word of the base-revision tag is 0.</item>
     /// <item>The revision actually loaded is in the second word, valid only once it no longer holds the magic.</item>
     /// <item>The command line comes from the executable-cmdline response (new loaders) or the executable file's string (8.x).</item>
+    /// <item>The framebuffer's address is in the HHDM under every revision; <see cref="BootInfo.FramebufferPhysical"/> is physical.</item>
     /// <item>The RSDP address is physical only under base revision 3; every other revision (and 8.x, which
     /// runs revision 2 when asked for 3) gives it in the HHDM. <see cref="BootInfo.Rsdp"/> is physical.</item>
     /// </list>
@@ -71,6 +72,20 @@ namespace Molt.Boot
 
         [StructLayout(LayoutKind.Sequential)]
         private struct AddressResponse { public ulong Revision; public ulong Address; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct FramebufferResponse { public ulong Revision; public ulong Count; public LimineFramebuffer** Framebuffers; }
+
+        /// <summary>One framebuffer; the address is in the HHDM. Memory model 1 is direct RGB.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        private struct LimineFramebuffer
+        {
+            public ulong Address;
+            public ulong Width, Height, Pitch;
+            public ushort Bpp;
+            public byte MemoryModel;
+            public byte RedSize, RedShift, GreenSize, GreenShift, BlueSize, BlueShift;
+        }
 
         [StructLayout(LayoutKind.Sequential)]
         private struct BootloaderInfoResponse { public ulong Revision; public byte* Name; public byte* Version; }
@@ -125,6 +140,17 @@ namespace Molt.Boot
             // The response is an HHDM pointer; BootInfo keeps physical addresses.
             if (dtb != null) info->DeviceTree = dtb->Address >= info->DirectMapOffset && info->DirectMapOffset != 0 ? dtb->Address - info->DirectMapOffset : dtb->Address;
             info->LimineMp = (ulong)r->Mp.Response;
+            var fbs = (FramebufferResponse*)r->Framebuffer.Response;
+            if (fbs != null && fbs->Count > 0 && fbs->Framebuffers[0] != null)
+            {
+                // The first framebuffer is the one Limine drew on; its address is an HHDM one.
+                LimineFramebuffer* fb = fbs->Framebuffers[0];
+                ulong a = fb->Address;
+                if (info->DirectMapOffset != 0 && a >= info->DirectMapOffset) a -= info->DirectMapOffset;
+                if (fb->MemoryModel == 1 && fb->Width <= uint.MaxValue && fb->Height <= uint.MaxValue && fb->Pitch <= uint.MaxValue)
+                    info->SetFramebuffer(a, (uint)fb->Width, (uint)fb->Height, (uint)fb->Pitch, fb->Bpp,
+                                         fb->RedShift, fb->RedSize, fb->GreenShift, fb->GreenSize, fb->BlueShift, fb->BlueSize);
+            }
         }
     }
 }

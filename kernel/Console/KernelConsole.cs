@@ -4,8 +4,8 @@ using Molt.Hal;
 namespace Molt.Console
 {
     /// <summary>
-    /// The kernel's text output, to the serial console (and the screen once
-    /// one is attached). Writes never allocate, so they work in a panic.
+    /// The kernel's text output, to the serial console and, once the loader
+    /// gave a framebuffer, to the screen (<see cref="FramebufferConsole"/>). Writes never allocate, so they work in a panic.
     /// Log lines hold the console lock so lines from different CPUs do not mix.
     /// </summary>
     public static unsafe class KernelConsole
@@ -23,6 +23,7 @@ namespace Molt.Console
         {
             if (c == '\n') DebugConsole.WriteByte((byte)'\r');
             DebugConsole.WriteByte(c < 128 ? (byte)c : (byte)'?');
+            FramebufferConsole.Write(c);
         }
 
         public static void Write(string s)

@@ -17,7 +17,9 @@ namespace Molt.Memory
     ///    read-only there, so no writable alias of kernel text exists.
     ///    MMIO regions of the boot memory map (registers early boot already
     ///    uses, such as the AArch64 UART) are mapped there too, as Device memory.
-    /// 3. Activate. From here on the loader's tables are unused.
+    /// 3. The loader's framebuffer, if any, in the direct map (read+write,
+    ///    never executable), so the screen console keeps its address.
+    /// 4. Activate. From here on the loader's tables are unused.
     /// </summary>
     public static unsafe class KernelAddressSpace
     {
@@ -115,6 +117,8 @@ namespace Molt.Memory
                   && MapDirect(root, boot->DirectMapOffset, b > imageEnd ? b : imageEnd, e, PageAccess.Read | PageAccess.Write);
                 mapped += e - b;
             }
+            if (ok && boot->FramebufferPhysical != 0)
+                ok = MapMissing(root, boot->DirectMapOffset, boot->FramebufferPhysical, boot->FramebufferBytes, PageAccess.Read | PageAccess.Write);
             if (!ok) Panic.Fail("out of memory building the kernel page tables");
             PageTables.Activate(root);
             s_root = root;
@@ -133,16 +137,23 @@ namespace Molt.Memory
         {
             ulong offset = Kernel.Boot->DirectMapOffset;
             if (s_root == 0) return (void*)(offset + phys); // loader's tables still active
+            if (!MapMissing(s_root, offset, phys, size, access)) return null;
+            SyncTopLevel();
+            return (void*)(offset + phys);
+        }
+
+        /// <summary>Maps the pages of [phys, phys+size) not yet mapped in the direct map of <paramref name="root"/>.</summary>
+        private static bool MapMissing(ulong root, ulong offset, ulong phys, ulong size, PageAccess access)
+        {
             ulong first = phys & ~0xFFFUL;
             ulong last = (phys + size + 0xFFF) & ~0xFFFUL;
             for (ulong p = first; p < last; p += 4096)
             {
                 ulong ignored;
-                if (PageTables.Query(s_root, offset + p, out ignored) != PageAccess.None) continue;
-                if (!PageTables.Map(s_root, offset + p, p, 4096, access)) return null;
+                if (PageTables.Query(root, offset + p, out ignored) != PageAccess.None) continue;
+                if (!PageTables.Map(root, offset + p, p, 4096, access)) return false;
             }
-            SyncTopLevel();
-            return (void*)(offset + phys);
+            return true;
         }
 
         private static bool MapImage(ulong root, ulong from, ulong to, ulong physBase, PageAccess access)
