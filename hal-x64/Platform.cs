@@ -12,7 +12,7 @@ namespace Molt.Hal
 
         public static partial int DiscoverCpus()
         {
-            Acpi.Initialize(Kernel.Boot->Rsdp);
+            Molt.Acpi.AcpiFirmware.Initialize(BiosRsdp.Locate(Kernel.Boot->Rsdp), Kernel.Boot->DirectMapOffset);
             Madt.Initialize(CpuId.InitialApicId);
             // The boot CPU must be index 0: move its APIC id to the front.
             Madt.MakeFirst(CpuId.InitialApicId);
