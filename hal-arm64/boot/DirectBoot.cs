@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Molt.Acpi;
 using Molt.Boot;
 using Molt.Console;
 using Molt.Hal;
@@ -73,9 +74,14 @@ namespace Molt.Arch.Arm64
     /// <summary>
     /// The Limine hand-off on AArch64 (base revision 6): the arch-neutral
     /// <see cref="Limine.Fill"/> reads memory map, HHDM, kernel addresses and
-    /// command line; the device tree from Limine's DTB response adds the
-    /// console UART, which UEFI's memory map does not describe (with ACPI,
-    /// UEFI may pass no device tree: the console then stays at the default).
+    /// command line. UEFI's memory map does not describe the console UART, so:
+    /// <list type="number">
+    /// <item>The device tree from Limine's DTB response, if any, names it.</item>
+    /// <item>Else (UEFI with ACPI passes no device tree) ACPI's SPCR does, if
+    ///       it is a PL011 or an SBSA generic UART in memory space.</item>
+    /// <item>Else the console stays at the default PL011 address.</item>
+    /// </list>
+    /// Until then the console is the default PL011 through Limine's HHDM.
     /// Tried with Limine 8.2 under AAVMF, which uses an older revision and
     /// enters at EL1; a revision-6 entry at EL2 with VHE is untested.
     /// </summary>
@@ -97,14 +103,41 @@ namespace Molt.Arch.Arm64
             Limine.Fill(r, info);
             if (Native.ReadCurrentEl() != 1)
                 Log.Info("boot", $"running at EL{Native.ReadCurrentEl()} (VHE)");
-            if (info->DeviceTree == 0) { Log.Warn("boot", $"no device tree from the loader; console stays at {DebugConsole.Physical:x}"); return; }
-            DeviceTree tree;
-            string error = DeviceTree.Open((byte*)(info->DeviceTree + info->DirectMapOffset), 64 * 1024 * 1024, out tree);
-            if (error != null) { Log.Warn("boot", $"{error}; console stays at the default UART"); return; }
-            ulong console = DeviceTreeBoot.Fill(ref tree, info->DeviceTree, info, DeviceTreeParts.ConsoleOnly);
-            if (console != 0)
-                DebugConsole.Relocate(console, info->DirectMapOffset);
-            Log.Info("boot", $"device tree at {info->DeviceTree:x} ({tree.TotalSize} bytes), console PL011 at {DebugConsole.Physical:x}");
+            if (info->DeviceTree != 0)
+            {
+                DeviceTree tree;
+                string error = DeviceTree.Open((byte*)(info->DeviceTree + info->DirectMapOffset), 64 * 1024 * 1024, out tree);
+                if (error == null)
+                {
+                    ulong console = DeviceTreeBoot.Fill(ref tree, info->DeviceTree, info, DeviceTreeParts.ConsoleOnly);
+                    if (console != 0)
+                        DebugConsole.Relocate(console, info->DirectMapOffset);
+                    Log.Info("boot", $"device tree at {info->DeviceTree:x} ({tree.TotalSize} bytes), console PL011 at {DebugConsole.Physical:x}");
+                    return;
+                }
+                Log.Warn("boot", $"{error}: the device tree is not used");
+                info->DeviceTree = 0;
+            }
+            if (info->Rsdp != 0 && ConsoleFromSpcr(info)) return;
+            Log.Warn("boot", $"no device tree{(info->Rsdp != 0 ? " and no usable SPCR" : "")} from the loader; console stays at {DebugConsole.Physical:x}");
+        }
+
+        /// <summary>Moves the console to the SPCR's UART, if it is one the PL011 driver runs.</summary>
+        private static bool ConsoleFromSpcr(BootInfo* info)
+        {
+            if (!AcpiFirmware.Initialize(info->Rsdp, info->DirectMapOffset)) return false;
+            ArmFirmwareInfo* acpi = Machine.AcpiInfo;
+            ArmTables.ReadSpcr(ref AcpiFirmware.Tables, acpi);
+            if (!acpi->HasConsole) return false;
+            string kind = ArmTables.ConsoleTypeName(acpi->ConsoleType);
+            if (!acpi->ConsoleIsPl011Like)
+            {
+                Log.Warn("acpi", $"the SPCR's console is a {kind} at {acpi->ConsoleBase:x}, which this kernel does not drive");
+                return false;
+            }
+            DebugConsole.Relocate(acpi->ConsoleBase, info->DirectMapOffset, acpi->ConsoleType == ArmTables.SpcrPl011);
+            Log.Info("boot", $"no device tree: console {kind} at {DebugConsole.Physical:x}, from the ACPI SPCR");
+            return true;
         }
     }
 }
