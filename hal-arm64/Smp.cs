@@ -121,7 +121,10 @@ namespace Molt.Arch.Arm64
             Gic.Configure(a->GicVersion, a->DistributorBase, a->GicVersion == 2 ? a->CpuInterfaceBase : 0, 0);
             if (a->GicVersion == 3)
                 for (int i = 0; i < a->RedistributorRangeCount; i++) Gic.AddRedistributorRange(a->RedistributorBase(i), a->RedistributorLength(i));
-            Log.Info("acpi", $"MADT: {a->CpuCount} CPUs, GIC distributor at {a->DistributorBase:x} (version field {a->GicVersionField}), {a->RedistributorRangeCount} redistributor {(a->RedistributorRangeCount == 1 ? "range" : "ranges")}{(a->RedistributorsFromGicc ? " from the GICC entries" : "")}");
+            if (a->GicVersion == 3)
+                Log.Info("acpi", $"MADT: {a->CpuCount} CPUs, GIC distributor at {a->DistributorBase:x} (version field {a->GicVersionField}), {a->RedistributorRangeCount} redistributor {(a->RedistributorRangeCount == 1 ? "range" : "ranges")}{(a->RedistributorsFromGicc ? " from the GICC entries" : "")}");
+            else
+                Log.Info("acpi", $"MADT: {a->CpuCount} CPUs, GIC distributor at {a->DistributorBase:x} (version field {a->GicVersionField}), CPU interface at {a->CpuInterfaceBase:x}");
             if (a->CpusDisabled > 0) Log.Info("acpi", $"MADT: {a->CpusDisabled} GICC entries not enabled, left out");
             if (a->CpusDropped > 0) Log.Warn("acpi", $"MADT: {a->CpusDropped} enabled GICC entries dropped (duplicate MPIDR, or more than {ArmFirmwareInfo.MaxCpus} CPUs)");
 
