@@ -111,6 +111,7 @@ namespace Molt.Arch.Arm64
         {
             if (info->Rsdp == 0 || !AcpiFirmware.Initialize(info->Rsdp, info->DirectMapOffset)) return null;
             ArmFirmwareInfo* a = AcpiInfo;
+            if (info->DeviceTree == 0) ConsoleFromSpcr(a);
             ArmTables.ReadMadt(ref AcpiFirmware.Tables, a);
             ArmTables.ReadGtdt(ref AcpiFirmware.Tables, a);
             ArmTables.ReadFadt(ref AcpiFirmware.Tables, a);
@@ -140,6 +141,33 @@ namespace Molt.Arch.Arm64
                 Log.Info("acpi", $"FADT: PSCI compliant, conduit {(a->PsciUseHvc ? "hvc" : "smc")}");
             }
             return a;
+        }
+
+        /// <summary>
+        /// Moves the console to the UART ACPI's SPCR names, if it is one the
+        /// PL011 driver runs (a PL011 or an SBSA generic UART in memory
+        /// space); its registers are mapped as Device memory first.
+        /// </summary>
+        private static void ConsoleFromSpcr(ArmFirmwareInfo* a)
+        {
+            ArmTables.ReadSpcr(ref AcpiFirmware.Tables, a);
+            if (!a->HasConsole) { Log.Warn("acpi", $"no usable SPCR: the console stays at {DebugConsole.Physical:x}"); return; }
+            string kind = ArmTables.ConsoleTypeName(a->ConsoleType);
+            if (!a->ConsoleIsPl011Like)
+            {
+                Log.Warn("acpi", $"the SPCR's console is a {kind} at {a->ConsoleBase:x}, which this kernel does not drive; it stays at {DebugConsole.Physical:x}");
+                return;
+            }
+            if (a->ConsoleBase != DebugConsole.Physical)
+            {
+                if (KernelAddressSpace.MapPhysical(a->ConsoleBase & ~0xFFFUL, 0x1000, PageAccess.Read | PageAccess.Write | PageAccess.Device) == null)
+                {
+                    Log.Warn("acpi", $"cannot map the SPCR's UART at {a->ConsoleBase:x}");
+                    return;
+                }
+                DebugConsole.Relocate(a->ConsoleBase, Kernel.Boot->DirectMapOffset, a->ConsoleType == ArmTables.SpcrPl011);
+            }
+            Log.Info("acpi", $"SPCR: console {kind} at {a->ConsoleBase:x}");
         }
 
         private static void Add(uint id)

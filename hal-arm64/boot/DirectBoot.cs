@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Molt.Acpi;
 using Molt.Boot;
 using Molt.Console;
 using Molt.Hal;
@@ -77,8 +76,10 @@ namespace Molt.Arch.Arm64
     /// command line. UEFI's memory map does not describe the console UART, so:
     /// <list type="number">
     /// <item>The device tree from Limine's DTB response, if any, names it.</item>
-    /// <item>Else (UEFI with ACPI passes no device tree) ACPI's SPCR does, if
-    ///       it is a PL011 or an SBSA generic UART in memory space.</item>
+    /// <item>Else (UEFI with ACPI passes no device tree) ACPI's SPCR does, once
+    ///       <see cref="Machine.Discover"/> has read it: after the kernel's own
+    ///       page tables are up, so no ACPI table is read through Limine's
+    ///       HHDM (which, from base revision 3, leaves ACPI memory out).</item>
     /// <item>Else the console stays at the default PL011 address.</item>
     /// </list>
     /// Until then the console is the default PL011 through Limine's HHDM.
@@ -118,26 +119,10 @@ namespace Molt.Arch.Arm64
                 Log.Warn("boot", $"{error}: the device tree is not used");
                 info->DeviceTree = 0;
             }
-            if (info->Rsdp != 0 && ConsoleFromSpcr(info)) return;
-            Log.Warn("boot", $"no device tree{(info->Rsdp != 0 ? " and no usable SPCR" : "")} from the loader; console stays at {DebugConsole.Physical:x}");
-        }
-
-        /// <summary>Moves the console to the SPCR's UART, if it is one the PL011 driver runs.</summary>
-        private static bool ConsoleFromSpcr(BootInfo* info)
-        {
-            if (!AcpiFirmware.Initialize(info->Rsdp, info->DirectMapOffset)) return false;
-            ArmFirmwareInfo* acpi = Machine.AcpiInfo;
-            ArmTables.ReadSpcr(ref AcpiFirmware.Tables, acpi);
-            if (!acpi->HasConsole) return false;
-            string kind = ArmTables.ConsoleTypeName(acpi->ConsoleType);
-            if (!acpi->ConsoleIsPl011Like)
-            {
-                Log.Warn("acpi", $"the SPCR's console is a {kind} at {acpi->ConsoleBase:x}, which this kernel does not drive");
-                return false;
-            }
-            DebugConsole.Relocate(acpi->ConsoleBase, info->DirectMapOffset, acpi->ConsoleType == ArmTables.SpcrPl011);
-            Log.Info("boot", $"no device tree: console {kind} at {DebugConsole.Physical:x}, from the ACPI SPCR");
-            return true;
+            if (info->Rsdp != 0)
+                Log.Info("boot", $"no device tree from the loader; console at {DebugConsole.Physical:x} until ACPI's SPCR is read");
+            else
+                Log.Warn("boot", $"no device tree and no ACPI from the loader; console stays at {DebugConsole.Physical:x}");
         }
     }
 }
