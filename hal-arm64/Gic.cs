@@ -8,7 +8,8 @@ namespace Molt.Arch.Arm64
     /// <summary>
     /// The Arm Generic Interrupt Controller, version 2 or 3, whichever the
     /// device tree describes ("arm,gic-v3"; "arm,cortex-a15-gic", "arm,gic-400"
-    /// and kin for v2). QEMU virt gives either with <c>-M virt,gic-version=2|3</c>.
+    /// and kin for v2) or, without one, ACPI's MADT (<see cref="Machine"/>).
+    /// QEMU virt gives either with <c>-M virt,gic-version=2|3</c>.
     ///
     /// INTIDs are the kernel's interrupt vectors on AArch64: 0-15 SGIs (IPIs),
     /// 16-31 PPIs (per-CPU: the timer), 32 and up SPIs (devices).
