@@ -162,10 +162,10 @@ debug: all
 # ---- boot images (docs/booting.md): the command line goes into limine.conf / grub.cfg ----
 # The Limine finder (image/lib.sh): LIMINE_DIR, a system install, then a clone in build/limine.
 iso: all
-	@LIMINE_DIR="$(LIMINE_DIR)" bash image/iso.sh auto $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
+	@LIMINE_DIR="$(LIMINE_DIR)" LIMINE_NO_MP="$(LIMINE_NO_MP)" bash image/iso.sh auto $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
 iso-limine: all
-	@LIMINE_DIR="$(LIMINE_DIR)" bash image/iso.sh limine $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
+	@LIMINE_DIR="$(LIMINE_DIR)" LIMINE_NO_MP="$(LIMINE_NO_MP)" bash image/iso.sh limine $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
 iso-grub: all
 	@bash image/iso.sh grub $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"

@@ -8,7 +8,8 @@ namespace Molt.Arch.Arm64
     /// <summary>
     /// The Arm Generic Interrupt Controller, version 2 or 3, whichever the
     /// device tree describes ("arm,gic-v3"; "arm,cortex-a15-gic", "arm,gic-400"
-    /// and kin for v2). QEMU virt gives either with <c>-M virt,gic-version=2|3</c>.
+    /// and kin for v2) or, without one, ACPI's MADT (<see cref="Machine"/>).
+    /// QEMU virt gives either with <c>-M virt,gic-version=2|3</c>.
     ///
     /// INTIDs are the kernel's interrupt vectors on AArch64: 0-15 SGIs (IPIs),
     /// 16-31 PPIs (per-CPU: the timer), 32 and up SPIs (devices).
@@ -49,16 +50,51 @@ namespace Molt.Arch.Arm64
             public fixed byte TargetMask[Threading.Scheduler.MaxCpus];     // v2: CPU interface mask
         }
 
+        /// <summary>v3: where the redistributors are (one range per device tree region or ACPI GICR entry, or one frame per ACPI GICC entry).</summary>
+        private struct RangeTable
+        {
+            public fixed ulong Base[MaxRedistributorRanges];
+            public fixed ulong Length[MaxRedistributorRanges];
+        }
+
+        public const int MaxRedistributorRanges = Threading.Scheduler.MaxCpus;
+
         private static int s_version;
-        private static ulong s_distPhys, s_secondPhys, s_secondSize, s_redistStride;
+        private static ulong s_distPhys, s_cpuInterfacePhys, s_redistStride;
         private static ulong s_dist, s_cpuInterface;
         private static int s_lines;
         private static PerCpuTable s_cpus;
+        private static RangeTable s_ranges;
+        private static int s_rangeCount;
         private static int s_redistributors;
 
         public static int Version => s_version;
         public static ulong DistributorPhysical => s_distPhys;
         public static int Lines => s_lines;
+
+        /// <summary>
+        /// Records the controller the firmware describes: <paramref name="version"/>
+        /// 2 or 3, the distributor, and (v2) the CPU interface. A v3's
+        /// redistributors follow through <see cref="AddRedistributorRange"/>.
+        /// </summary>
+        public static void Configure(int version, ulong distributor, ulong cpuInterface, ulong redistributorStride)
+        {
+            s_version = version;
+            s_distPhys = distributor;
+            s_cpuInterfacePhys = cpuInterface;
+            s_redistStride = redistributorStride;
+            s_rangeCount = 0;
+        }
+
+        /// <summary>A range of redistributor frames (v3), searched in the order added; false when the table is full.</summary>
+        public static bool AddRedistributorRange(ulong phys, ulong length)
+        {
+            if (s_rangeCount >= MaxRedistributorRanges || length == 0) return false;
+            s_ranges.Base[s_rangeCount] = phys;
+            s_ranges.Length[s_rangeCount] = length;
+            s_rangeCount++;
+            return true;
+        }
 
         /// <summary>Records the controller the device tree names; false when there is none this code drives.</summary>
         public static bool Discover(ref Boot.DeviceTree tree)
@@ -73,17 +109,22 @@ namespace Molt.Arch.Arm64
                 if (node < 0) node = tree.FindCompatible("arm,cortex-a9-gic");
                 if (node < 0) node = tree.FindCompatible("arm,cortex-a7-gic");
             }
-            ulong size;
-            if (node < 0 || !tree.ReadReg(node, 0, out s_distPhys, out size) || !tree.ReadReg(node, 1, out s_secondPhys, out s_secondSize))
+            ulong dist, size, second, secondSize;
+            if (node < 0 || !tree.ReadReg(node, 0, out dist, out size) || !tree.ReadReg(node, 1, out second, out secondSize))
                 return false;
-            if (version == 3)
+            if (version == 2)
             {
-                if (tree.GetU32(node, "#redistributor-regions", 1) != 1)
-                    Log.Warn("gic", $"{tree.GetU32(node, "#redistributor-regions", 1)} redistributor regions: only the first is searched");
-                byte* v; int n;
-                s_redistStride = tree.GetProperty(node, "redistributor-stride", out v, out n) && n == 8 ? Boot.DeviceTree.ReadBE64(v) : 0;
+                Configure(2, dist, second, 0);
+                return true;
             }
-            s_version = version;
+            byte* v; int n;
+            ulong stride = tree.GetProperty(node, "redistributor-stride", out v, out n) && n == 8 ? Boot.DeviceTree.ReadBE64(v) : 0;
+            Configure(3, dist, 0, stride);
+            // reg: the distributor, then #redistributor-regions redistributor ranges.
+            uint regions = tree.GetU32(node, "#redistributor-regions", 1);
+            AddRedistributorRange(second, secondSize);
+            for (int i = 1; i < (int)regions && i < MaxRedistributorRanges; i++)
+                if (tree.ReadReg(node, 1 + i, out second, out secondSize)) AddRedistributorRange(second, secondSize);
             return true;
         }
 
@@ -142,23 +183,26 @@ namespace Molt.Arch.Arm64
             for (int i = 32; i < s_lines; i++)
                 Mmio.Write64(s_dist + GICD_IROUTER + (ulong)i * 8, boot);
 
-            // Redistributors: frames of 128 KiB (256 KiB with VLPIs, GICv4), the last one flagged.
-            ulong frame = s_secondPhys, end = s_secondPhys + s_secondSize;
-            while (frame < end)
+            // Redistributors: in each range, frames of 128 KiB (256 KiB with VLPIs, GICv4), the range's last one flagged.
+            for (int r = 0; r < s_rangeCount; r++)
             {
-                ulong rd = Map(frame, 0x20000);
-                ulong type = Mmio.Read64(rd + GICR_TYPER);
-                uint affinity = (uint)(type >> 32);
-                for (int c = 0; c < cpuCount; c++)
-                    if (Hal.Platform.HardwareId(c) == affinity) { s_cpus.Redistributor[c] = rd; s_redistributors++; }
-                if ((type & (1 << 4)) != 0) break; // Last
-                frame += s_redistStride != 0 ? s_redistStride : (type & (1 << 1)) != 0 ? 0x40000UL : 0x20000UL;
+                ulong frame = s_ranges.Base[r], end = frame + s_ranges.Length[r];
+                while (frame < end)
+                {
+                    ulong rd = Map(frame, 0x20000);
+                    ulong type = Mmio.Read64(rd + GICR_TYPER);
+                    uint affinity = (uint)(type >> 32);
+                    for (int c = 0; c < cpuCount; c++)
+                        if (Hal.Platform.HardwareId(c) == affinity && s_cpus.Redistributor[c] == 0) { s_cpus.Redistributor[c] = rd; s_redistributors++; }
+                    if ((type & (1 << 4)) != 0) break; // Last
+                    frame += s_redistStride != 0 ? s_redistStride : (type & (1 << 1)) != 0 ? 0x40000UL : 0x20000UL;
+                }
             }
         }
 
         private static void InitializeV2()
         {
-            s_cpuInterface = Map(s_secondPhys, 0x2000);
+            s_cpuInterface = Map(s_cpuInterfacePhys, 0x2000);
             Mmio.Write32(s_dist + GICD_CTLR, 0);
             DisableAllSpis();
             uint boot = OwnTargetMask();
@@ -179,10 +223,12 @@ namespace Molt.Arch.Arm64
 
         public static void LogSummary()
         {
-            if (s_version == 3)
-                Log.Info("gic", $"GICv3, distributor at {s_distPhys:x}, {s_lines} lines, {s_redistributors} redistributors from {s_secondPhys:x}");
+            if (s_version == 3 && s_rangeCount > 1)
+                Log.Info("gic", $"GICv3, distributor at {s_distPhys:x}, {s_lines} lines, {s_redistributors} redistributors in {s_rangeCount} ranges from {s_ranges.Base[0]:x}");
+            else if (s_version == 3)
+                Log.Info("gic", $"GICv3, distributor at {s_distPhys:x}, {s_lines} lines, {s_redistributors} redistributors from {s_ranges.Base[0]:x}");
             else
-                Log.Info("gic", $"GICv2, distributor at {s_distPhys:x}, CPU interface at {s_secondPhys:x}, {s_lines} lines");
+                Log.Info("gic", $"GICv2, distributor at {s_distPhys:x}, CPU interface at {s_cpuInterfacePhys:x}, {s_lines} lines");
         }
 
         /// <summary>

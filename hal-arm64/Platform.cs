@@ -7,9 +7,10 @@ using Molt.Time;
 namespace Molt.Hal
 {
     /// <summary>
-    /// The AArch64 machine: CPUs from the device tree's /cpus (or Limine's MP
-    /// response), PSCI to start them, the GIC for interrupts and IPIs, the
-    /// virtual timer for the tick. Vectors are GIC INTIDs:
+    /// The AArch64 machine: CPUs from the device tree's /cpus, ACPI's MADT
+    /// or Limine's MP response, PSCI to start them, the GIC for interrupts
+    /// and IPIs, the virtual timer for the tick (<see cref="Machine"/> says
+    /// which firmware description wins). Vectors are GIC INTIDs:
     /// <list type="bullet">
     /// <item>SGI 1, 2, 3: the reschedule, call and TLB shoot-down IPIs (SGI 0 is left unused).</item>
     /// <item>PPI 27 (INTID 27): the virtual timer's tick.</item>

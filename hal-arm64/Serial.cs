@@ -4,8 +4,8 @@ namespace Molt.Hal
 {
     /// <summary>
     /// The PL011 UART, polled, 8N1 with FIFOs. QEMU virt puts it at
-    /// 0x09000000; the device tree's "arm,pl011" node overrides that once it
-    /// has been read (<see cref="Relocate"/>). The registers are reached
+    /// 0x09000000; the device tree's "arm,pl011" node, or without a device
+    /// tree ACPI's SPCR, overrides that once it has been read (<see cref="Relocate"/>). The registers are reached
     /// through the direct map (Device-nGnRE), set by <see cref="Relocate"/>
     /// as well; until then the boot stub's early direct map at the same
     /// offset covers them.
@@ -34,13 +34,19 @@ namespace Molt.Hal
             Mmio.Write32(s_base + CR, (1 << 0) | (1 << 8) | (1 << 9)); // UARTEN, TXE, RXE
         }
 
-        /// <summary>Moves the console to the UART the device tree names, at <paramref name="directMapOffset"/> + its address.</summary>
-        internal static void Relocate(ulong physical, ulong directMapOffset)
+        /// <summary>
+        /// Moves the console to the UART the device tree or ACPI's SPCR names,
+        /// at <paramref name="directMapOffset"/> + its address. A UART that
+        /// moved is programmed afresh unless <paramref name="program"/> is
+        /// false: an SBSA generic UART has only the data, flag and interrupt
+        /// registers, set up by the firmware.
+        /// </summary>
+        internal static void Relocate(ulong physical, ulong directMapOffset, bool program = true)
         {
             bool moved = physical != s_physical;
             s_physical = physical;
             s_base = directMapOffset + physical;
-            if (moved) Initialize();
+            if (moved && program) Initialize();
         }
 
         public static partial void WriteByte(byte value)

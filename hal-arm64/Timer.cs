@@ -4,12 +4,12 @@ namespace Molt.Arch.Arm64
 {
     /// <summary>
     /// The periodic tick from the EL1 virtual timer (CNTV), PPI 27 unless the
-    /// device tree's "arm,armv8-timer" node says otherwise (its third
-    /// interrupt). The timer compares CNTVCT with CNTV_CVAL and holds its
-    /// level-triggered line high while CNTVCT >= CVAL, so the handler moves
-    /// CVAL forward by one period before it signals end-of-interrupt; a CPU
-    /// that fell behind by more than a period skips ahead instead of firing
-    /// a burst. Each CPU has its own CNTV.
+    /// device tree's "arm,armv8-timer" node (its third interrupt) or ACPI's
+    /// GTDT (the virtual timer GSIV) says otherwise. The timer compares
+    /// CNTVCT with CNTV_CVAL and holds its level-triggered line high while
+    /// CNTVCT >= CVAL, so the handler moves CVAL forward by one period before
+    /// it signals end-of-interrupt; a CPU that fell behind by more than a
+    /// period skips ahead instead of firing a burst. Each CPU has its own CNTV.
     /// </summary>
     internal static unsafe class Timer
     {
@@ -29,6 +29,14 @@ namespace Molt.Arch.Arm64
             // interrupts = <type number flags> x4: secure, non-secure, virtual, hypervisor physical timer.
             if (node >= 0 && tree.GetProperty(node, "interrupts", out v, out n) && n >= 36 && Boot.DeviceTree.ReadBE32(v + 24) == 1)
                 s_intid = 16 + (int)Boot.DeviceTree.ReadBE32(v + 28);
+        }
+
+        /// <summary>Uses INTID <paramref name="intid"/> (ACPI's GTDT names it as a GSIV); false, keeping the default, unless it is a PPI.</summary>
+        public static bool UseIntId(uint intid)
+        {
+            if (intid < 16 || intid > 31) return false;
+            s_intid = (int)intid;
+            return true;
         }
 
         public static void Configure(ulong counterHz, uint tickHz) => s_period = counterHz / tickHz;

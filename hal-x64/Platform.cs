@@ -12,7 +12,9 @@ namespace Molt.Hal
 
         public static partial int DiscoverCpus()
         {
-            Acpi.Initialize(Kernel.Boot->Rsdp);
+            ulong rsdp = BiosRsdp.Locate(Kernel.Boot->Rsdp);
+            if (rsdp == 0) Log.Warn("acpi", $"no RSDP found; continuing without ACPI (boot CPU only, default APIC addresses)");
+            else Molt.Acpi.AcpiFirmware.Initialize(rsdp, Kernel.Boot->DirectMapOffset);
             Madt.Initialize(CpuId.InitialApicId);
             // The boot CPU must be index 0: move its APIC id to the front.
             Madt.MakeFirst(CpuId.InitialApicId);

@@ -11,6 +11,8 @@
 #           (grub-pc-bin) and, if grub-efi-amd64-bin is installed, UEFI. x64 only.
 #   auto    limine when Limine is found, else grub (x64); one line says which.
 #
+# LIMINE_NO_MP=1 hides the kernel's MP request from Limine (see hide_mp_request).
+#
 # The staging trees are OUTDIR/iso-limine and OUTDIR/iso-grub. Both ISOs are
 # reproducible: the same kernel, command line and SOURCE_DATE_EPOCH give the
 # same bytes (xorriso takes its dates and UUIDs from SOURCE_DATE_EPOCH).
@@ -25,6 +27,19 @@ outdir="${4:?output directory}"
 cmdline="${5:-}"
 [[ -f "$kernel" ]] || die "no kernel at $kernel (run make first)"
 
+# LIMINE_NO_MP=1 (a test aid): the image's copy of the kernel gets its MP
+# request's last id word zeroed, so Limine starts no CPUs and the kernel
+# starts them itself through PSCI, from the MADT or device tree's list, as
+# on a direct boot. The request is the only place those 16 bytes occur.
+hide_mp_request() {
+    local elf="$1" id='\x7e\x85\x1b\x9a\x81\x7b\xa6\x95\xe0\x73\x6a\x3b\x72\x1b\xb6\xa0'
+    local n
+    n=$(perl -0777 -ne "\$n = () = /$id/g; print \$n" "$elf")
+    [[ "$n" == 1 ]] || die "LIMINE_NO_MP: found the MP request id $n times in $elf, expected once"
+    perl -0777 -pi -e "s/$id/\x7e\x85\x1b\x9a\x81\x7b\xa6\x95\x00\x00\x00\x00\x00\x00\x00\x00/" "$elf"
+    echo "iso: LIMINE_NO_MP=1: Limine's MP request hidden; the kernel starts the other CPUs itself"
+}
+
 limine_iso() {
     local root="$outdir/iso-limine" iso="$outdir/molt.iso" files f
     check_limine "$arch"
@@ -35,6 +50,7 @@ limine_iso() {
     rm -rf "$root"
     mkdir -p "$root/boot/limine" "$root/EFI/BOOT"
     cp "$kernel" "$root/boot/molt.elf"
+    if [[ "${LIMINE_NO_MP:-0}" == 1 ]]; then hide_mp_request "$root/boot/molt.elf"; fi
     for f in $files; do cp "$limine_dir/$f" "$root/boot/limine/"; done
     cp "$limine_dir/$limine_efi" "$root/EFI/BOOT/"
     write_limine_conf "$root/boot/limine/limine.conf" "$cmdline"

@@ -73,9 +73,16 @@ namespace Molt.Arch.Arm64
     /// <summary>
     /// The Limine hand-off on AArch64 (base revision 6): the arch-neutral
     /// <see cref="Limine.Fill"/> reads memory map, HHDM, kernel addresses and
-    /// command line; the device tree from Limine's DTB response adds the
-    /// console UART, which UEFI's memory map does not describe (with ACPI,
-    /// UEFI may pass no device tree: the console then stays at the default).
+    /// command line. UEFI's memory map does not describe the console UART, so:
+    /// <list type="number">
+    /// <item>The device tree from Limine's DTB response, if any, names it.</item>
+    /// <item>Else (UEFI with ACPI passes no device tree) ACPI's SPCR does, once
+    ///       <see cref="Machine.Discover"/> has read it: after the kernel's own
+    ///       page tables are up, so no ACPI table is read through Limine's
+    ///       HHDM (which, from base revision 3, leaves ACPI memory out).</item>
+    /// <item>Else the console stays at the default PL011 address.</item>
+    /// </list>
+    /// Until then the console is the default PL011 through Limine's HHDM.
     /// Tried with Limine 8.2 under AAVMF, which uses an older revision and
     /// enters at EL1; a revision-6 entry at EL2 with VHE is untested.
     /// </summary>
@@ -97,14 +104,25 @@ namespace Molt.Arch.Arm64
             Limine.Fill(r, info);
             if (Native.ReadCurrentEl() != 1)
                 Log.Info("boot", $"running at EL{Native.ReadCurrentEl()} (VHE)");
-            if (info->DeviceTree == 0) { Log.Warn("boot", $"no device tree from the loader; console stays at {DebugConsole.Physical:x}"); return; }
-            DeviceTree tree;
-            string error = DeviceTree.Open((byte*)(info->DeviceTree + info->DirectMapOffset), 64 * 1024 * 1024, out tree);
-            if (error != null) { Log.Warn("boot", $"{error}; console stays at the default UART"); return; }
-            ulong console = DeviceTreeBoot.Fill(ref tree, info->DeviceTree, info, DeviceTreeParts.ConsoleOnly);
-            if (console != 0)
-                DebugConsole.Relocate(console, info->DirectMapOffset);
-            Log.Info("boot", $"device tree at {info->DeviceTree:x} ({tree.TotalSize} bytes), console PL011 at {DebugConsole.Physical:x}");
+            if (info->DeviceTree != 0)
+            {
+                DeviceTree tree;
+                string error = DeviceTree.Open((byte*)(info->DeviceTree + info->DirectMapOffset), 64 * 1024 * 1024, out tree);
+                if (error == null)
+                {
+                    ulong console = DeviceTreeBoot.Fill(ref tree, info->DeviceTree, info, DeviceTreeParts.ConsoleOnly);
+                    if (console != 0)
+                        DebugConsole.Relocate(console, info->DirectMapOffset);
+                    Log.Info("boot", $"device tree at {info->DeviceTree:x} ({tree.TotalSize} bytes), console PL011 at {DebugConsole.Physical:x}");
+                    return;
+                }
+                Log.Warn("boot", $"{error}: the device tree is not used");
+                info->DeviceTree = 0;
+            }
+            if (info->Rsdp != 0)
+                Log.Info("boot", $"no device tree from the loader; console at {DebugConsole.Physical:x} until ACPI's SPCR is read");
+            else
+                Log.Warn("boot", $"no device tree and no ACPI from the loader; console stays at {DebugConsole.Physical:x}");
         }
     }
 }

@@ -1,3 +1,4 @@
+using Molt.Acpi;
 using Molt.Console;
 
 namespace Molt.Arch.X64
@@ -50,7 +51,7 @@ namespace Molt.Arch.X64
 
         public static void Initialize(uint bootApicId)
         {
-            AcpiHeader* madt = Acpi.Find("APIC");
+            AcpiHeader* madt = AcpiFirmware.Find("APIC");
             if (madt != null) Parse(madt);
             if (CpuCount == 0)
             {
@@ -70,20 +71,12 @@ namespace Molt.Arch.X64
 
         private static void Parse(AcpiHeader* madt)
         {
-            byte* p = (byte*)madt;
-            uint length = madt->Length;
-            if (length < 44) { Log.Warn("acpi", $"MADT too short ({length} bytes); ignored"); return; }
-            LocalApicAddress = *(uint*)(p + 36);
-            uint at = 44;
-            while (at + 2 <= length)
+            if (madt->Length < MadtEntries.FirstEntry) { Log.Warn("acpi", $"MADT too short ({madt->Length} bytes); ignored"); return; }
+            LocalApicAddress = *(uint*)((byte*)madt + 36);
+            var entries = new MadtEntries(madt);
+            byte type; byte* e; uint size;
+            while (entries.Next(out type, out e, out size))
             {
-                byte type = p[at], size = p[at + 1];
-                if (size < 2 || at + size > length)
-                {
-                    Log.Warn("acpi", $"MADT entry at offset {at} has bad size {size}; stopped reading");
-                    break;
-                }
-                byte* e = p + at;
                 switch (type)
                 {
                     case 0 when size >= 8: // processor local APIC
@@ -113,8 +106,9 @@ namespace Molt.Arch.X64
                         LocalApicAddress = *(ulong*)(e + 4);
                         break;
                 }
-                at += size;
             }
+            if (entries.Malformed)
+                Log.Warn("acpi", $"MADT entry at offset {entries.BadOffset} has a bad size; stopped reading");
         }
 
         /// <summary>Moves <paramref name="apicId"/> to index 0 (adding it if the MADT missed it), so index 0 is the boot CPU.</summary>

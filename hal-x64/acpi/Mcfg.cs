@@ -1,3 +1,4 @@
+using Molt.Acpi;
 using Molt.Console;
 
 namespace Molt.Arch.X64
@@ -29,7 +30,7 @@ namespace Molt.Arch.X64
 
         public static void Initialize()
         {
-            AcpiHeader* t = Acpi.Find("MCFG");
+            AcpiHeader* t = AcpiFirmware.Find("MCFG");
             if (t == null) { Log.Info("pci", $"no MCFG: configuration through I/O ports"); return; }
             uint length = t->Length;
             byte* p = (byte*)t;

@@ -8,6 +8,7 @@ namespace Molt.Testing
             Molt.Tests.RuntimeTests.Register();
             Molt.Tests.HalTests.Register();
             Molt.Tests.DeviceTreeTests.Register();
+            Molt.Tests.AcpiTests.Register();
             Molt.Tests.ObjectModelTests.Register();
             Molt.Tests.DispatchTests.Register();
             Molt.Tests.CastTests.Register();
