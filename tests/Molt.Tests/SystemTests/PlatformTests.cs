@@ -32,6 +32,15 @@ public class PlatformTests
     }
 
     [KernelFact]
+    public async Task An_unknown_command_line_option_is_named_in_a_warning_and_boot_goes_on()
+    {
+        var r = await QemuRunner.QemuRunner.RunAsync(Direct("exit tset=1"));
+        Assert.True(r.Outcome == QemuOutcome.Passed, r.Describe());
+        Assert.Contains(r.SerialLines, l => l.Contains("boot: warning: unknown command-line option 'tset' ignored (known: test,"));
+        Assert.True(r.Serial.Ready, r.Describe());
+    }
+
+    [KernelFact]
     public async Task Smp_on_the_command_line_limits_the_CPUs_brought_up()
     {
         var r = await QemuRunner.QemuRunner.RunAsync(Direct("exit smp=2", cpus: 4));
