@@ -50,13 +50,7 @@ public class Arm64Tests
     public async Task A_deliberate_fault_panics_with_its_reason_and_a_symbolized_backtrace(string fault, string reasonStart)
     {
         var r = await Boot($"fault={fault}");
-        Assert.True(r.Outcome == QemuOutcome.Panicked, r.Describe());
-        Assert.Equal(3, r.ExitStatus);
-        Assert.NotNull(r.PanicReason);
-        Assert.StartsWith(reasonStart, r.PanicReason);
-        if (fault == "throw") Assert.EndsWith("InvalidOperationException: deliberate throw", r.PanicReason);
-        Assert.True(r.Serial.Backtrace.Any(f => f.Symbol != null && f.Symbol.StartsWith("molt_", StringComparison.Ordinal)), r.Describe());
-        Assert.True(r.Serial.Halted, r.Describe());
+        FaultChecks.AssertPanicked(r, fault, reasonStart, exitStatus: 3);
     }
 
     [Arm64KernelFact]
