@@ -102,6 +102,7 @@ namespace Molt.Update
             // 2. Forward.
             for (int i = 0; i < n; i++)
             {
+                roots[i].PrepareForSwap();
                 roots[i].SwapSet = roots;
                 roots[i].SwapSetCount = n;
                 Volatile.Write(ref roots[i].State, (int)RootState.Forward);

@@ -29,7 +29,12 @@ namespace Molt.Update
 
         // ---- the mediator (Forward and Block phases) ----
         internal int InFlight;
-        /// <summary>Threads with a counted call in progress: they may recurse through Block.</summary>
+        /// <summary>
+        /// Threads with a counted call in progress: they may recurse through
+        /// Block. Allocated by the updater before the object's first swap (no
+        /// call is counted before that) and kept for the object's lifetime, so
+        /// objects that are never swapped do not pay for it.
+        /// </summary>
         internal nint[] Callers;
         internal WaitQueue Blocked;
         /// <summary>During a swap, every root swapped together (null otherwise).</summary>
@@ -40,9 +45,16 @@ namespace Molt.Update
         internal UpdatableFactory Pending;
         internal int PendingFormat;
 
-        // ---- adapters, one per interface asked for ----
-        internal nint[] AdapterTypes;
-        internal object[] Adapters;
+        // ---- adapters, one per interface asked for; the table is made on first need ----
+        private sealed class AdapterTable
+        {
+            public nint[] Types = new nint[MaxAdapters];
+            public object[] Adapters = new object[MaxAdapters];
+            /// <summary>Serializes insertions (rare); lookups read without it, key last.</summary>
+            public Threading.SpinLock Insert;
+        }
+
+        private AdapterTable _adapters;
 
         public int Version => Factory.Version;
         public RootState CurrentState => (RootState)Volatile.Read(in State);
@@ -57,6 +69,7 @@ namespace Molt.Update
         internal void AdmitCounted(Thread t)
         {
             Interlocked.Increment(ref InFlight);
+            if (Callers == null) return; // cannot happen: the updater allocates Callers before Forward
             nint self = ObjectRef.AddressOf(t);
             for (int i = 0; i < MaxTrackedCallers; i++)
                 if (Interlocked.CompareExchange(ref Callers[i], self, 0) == 0) return;
@@ -65,6 +78,7 @@ namespace Molt.Update
 
         internal void LeaveCounted(Thread t)
         {
+            if (Callers == null) { Interlocked.Decrement(ref InFlight); return; }
             nint self = ObjectRef.AddressOf(t);
             for (int i = 0; i < MaxTrackedCallers; i++)
                 if (Volatile.Read(in Callers[i]) == self) { Volatile.Write(ref Callers[i], 0); break; }
@@ -88,33 +102,67 @@ namespace Molt.Update
 
         internal bool IsCaller(Thread t)
         {
+            if (Callers == null) return false;
             nint self = ObjectRef.AddressOf(t);
             for (int i = 0; i < MaxTrackedCallers; i++)
                 if (Volatile.Read(in Callers[i]) == self) return true;
             return false;
         }
 
+        /// <summary>Makes <see cref="Callers"/> if this object has never been swapped. Updater only, under the update lock.</summary>
+        internal void PrepareForSwap()
+        {
+            if (Callers == null) Callers = new nint[MaxTrackedCallers];
+        }
+
         /// <summary>The adapter presenting <paramref name="type"/>, created on first use; null if the version offers none.</summary>
         internal object AdapterFor(MethodTable* type, object representative)
         {
-            for (int i = 0; i < MaxAdapters; i++)
-                if (AdapterTypes[i] == (nint)type) return Adapters[i];
+            AdapterTable table = _adapters;
+            if (table != null)
+                for (int i = 0; i < MaxAdapters; i++)
+                    if (Volatile.Read(in table.Types[i]) == (nint)type) return table.Adapters[i];
             object adapter = Factory.CreateAdapter(new InterfaceKey((nint)type), representative);
             if (adapter == null) return null;
+            if (table == null)
+            {
+                var made = new AdapterTable();
+                nint was = Interlocked.CompareExchange(ref System.Runtime.CompilerServices.Unsafe.As<AdapterTable, nint>(ref _adapters), ObjectRef.AddressOf(made), 0);
+                if (was != 0) { Heap.Free(made.Types); Heap.Free(made.Adapters); Heap.Free(made); }
+                table = _adapters;
+            }
+            bool irq = table.Insert.Acquire();
             for (int i = 0; i < MaxAdapters; i++)
-                if (Interlocked.CompareExchange(ref AdapterTypes[i], (nint)type, 0) == 0) { Adapters[i] = adapter; return adapter; }
+            {
+                if (table.Types[i] == (nint)type) { object existing = table.Adapters[i]; table.Insert.Release(irq); Heap.Free(adapter); return existing; }
+                if (table.Types[i] != 0) continue;
+                table.Adapters[i] = adapter;
+                Volatile.Write(ref table.Types[i], (nint)type); // the key last: readers then see the adapter
+                table.Insert.Release(irq);
+                return adapter;
+            }
+            table.Insert.Release(irq);
             return adapter; // more interfaces than slots: uncached (the adapter is leaked on purpose, rarely)
         }
 
         /// <summary>Drops the adapters (they wrap representatives that are being replaced); returns them for deferred freeing.</summary>
         internal void ClearAdapters(ref DeferredFree bin)
         {
+            AdapterTable table = _adapters;
+            if (table == null) return;
             for (int i = 0; i < MaxAdapters; i++)
             {
-                if (Adapters[i] != null) bin.Add(Adapters[i]);
-                Adapters[i] = null;
-                AdapterTypes[i] = 0;
+                if (table.Adapters[i] != null) bin.Add(table.Adapters[i]);
+                table.Adapters[i] = null;
+                table.Types[i] = 0;
             }
+        }
+
+        /// <summary>Frees the root's own tables (on a failed creation).</summary>
+        internal void FreeTables()
+        {
+            if (Callers != null) Heap.Free(Callers);
+            if (_adapters != null) { Heap.Free(_adapters.Types); Heap.Free(_adapters.Adapters); Heap.Free(_adapters); }
         }
     }
 }

@@ -43,9 +43,6 @@ namespace Molt.Update
             var root = new ObjectRoot();
             root.Class = this;
             root.Factory = f;
-            root.Callers = new nint[ObjectRoot.MaxTrackedCallers];
-            root.AdapterTypes = new nint[ObjectRoot.MaxAdapters];
-            root.Adapters = new object[ObjectRoot.MaxAdapters];
             if (!Populate(root, f)) { Discard(root); return default; }
             ObjectId id = Objects.Register(root);
             if (!id.IsValid) { Discard(root); return default; }
@@ -75,7 +72,7 @@ namespace Molt.Update
         {
             if (root.Shared != null) Heap.Free(root.Shared);
             if (root.PerCpu != null) { for (int i = 0; i < root.PerCpu.Length; i++) Heap.Free(root.PerCpu[i]); Heap.Free(root.PerCpu); }
-            Heap.Free(root.Callers); Heap.Free(root.AdapterTypes); Heap.Free(root.Adapters);
+            root.FreeTables();
             Heap.Free(root);
         }
 

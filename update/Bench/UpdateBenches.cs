@@ -23,9 +23,10 @@ namespace Molt.Update.Bench
     /// <c>update.swap.*</c>: a two-object swap (a per-CPU counter and a map)
     /// under that load: start-to-commit latency (median), and the longest
     /// time any call waited in a Block phase over all swaps.
-    /// <c>update.memory.*</c>: heap bytes per updatable object (root,
-    /// mediator slots, one shared representative of 16 bytes) and LTT bytes
-    /// per object per CPU.
+    /// <c>update.memory.*</c>: heap bytes per updatable object that has not
+    /// been swapped yet (root and one shared representative of 16 bytes; the
+    /// mediator's caller slots and adapter table come with the first swap
+    /// or adapter) and LTT bytes per object per CPU.
     /// </summary>
     internal static unsafe class UpdateBenches
     {
@@ -217,7 +218,7 @@ namespace Molt.Update.Bench
             for (int i = 0; i < N; i++) cls.Create();
             long after = Heap.BytesInUse;
             int cpus = Processors.Online;
-            BenchRunner.Report("update.memory.object", cpus, "root + mediator slots + 16-byte representative", (after - before) * 1000 / N, "bytes", N, 1);
+            BenchRunner.Report("update.memory.object", cpus, "root + 16-byte representative, never swapped", (after - before) * 1000 / N, "bytes", N, 1);
             BenchRunner.Report("update.memory.ltt_entry", cpus, "per object per CPU, preallocated", sizeof(nint) * 1000, "bytes", Objects.MaxObjects, 1);
         }
     }
