@@ -92,14 +92,4 @@ grub_iso() {
 }
 
 mkdir -p "$outdir"
-case "$mode" in
-    limine) find_limine || { limine_missing_help "$arch"; exit 1; }
-            limine_iso ;;
-    grub) grub_iso ;;
-    auto)
-        if find_limine; then limine_iso
-        elif [[ "$arch" == x64 ]]; then fallback="; no Limine ($limine_why), so GRUB"; grub_iso
-        else limine_missing_help "$arch"; exit 1
-        fi ;;
-    *) die "unknown mode $mode (limine, grub or auto)" ;;
-esac
+run_mode "$mode" "$arch" limine_iso grub_iso

@@ -151,3 +151,21 @@ menuentry "Molt" {
 }
 EOF
 }
+
+# run_mode MODE ARCH LIMINE_FN GRUB_FN: the limine|grub|auto choice shared by
+# iso.sh and usb.sh. auto takes Limine when found, else GRUB on x64 (saying
+# why through $fallback), else explains how to get Limine.
+run_mode() {
+    local mode="$1" arch="$2" limine_fn="$3" grub_fn="$4"
+    case "$mode" in
+        limine) find_limine || { limine_missing_help "$arch"; exit 1; }
+                "$limine_fn" ;;
+        grub) "$grub_fn" ;;
+        auto)
+            if find_limine; then "$limine_fn"
+            elif [[ "$arch" == x64 ]]; then fallback="; no Limine ($limine_why), so GRUB"; "$grub_fn"
+            else limine_missing_help "$arch"; exit 1
+            fi ;;
+        *) die "unknown mode $mode (limine, grub or auto)" ;;
+    esac
+}

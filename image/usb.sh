@@ -88,14 +88,4 @@ grub_usb() {
 }
 
 mkdir -p "$outdir"
-case "$mode" in
-    limine) find_limine || { limine_missing_help "$arch"; exit 1; }
-            limine_usb ;;
-    grub) grub_usb ;;
-    auto)
-        if find_limine; then limine_usb
-        elif [[ "$arch" == x64 ]]; then fallback="; no Limine ($limine_why), so GRUB"; grub_usb
-        else limine_missing_help "$arch"; exit 1
-        fi ;;
-    *) die "unknown mode $mode (limine, grub or auto)" ;;
-esac
+run_mode "$mode" "$arch" limine_usb grub_usb

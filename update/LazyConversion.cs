@@ -34,8 +34,7 @@ namespace Molt.Update
         public static int Converted => Volatile.Read(in s_converted);
         public static int Failed => Volatile.Read(in s_failed);
 
-        internal static void Arm(UpdatableClass cls) => Volatile.Write(ref Unsafe_As(ref s_armedClass), Molt.Memory.ObjectRef.AddressOf(cls));
-        private static ref nint Unsafe_As(ref UpdatableClass c) => ref System.Runtime.CompilerServices.Unsafe.As<UpdatableClass, nint>(ref c);
+        internal static void Arm(UpdatableClass cls) => Volatile.Write(ref s_armedClass, cls);
 
         internal static bool Armed(ObjectRoot root) => (object)s_armedClass == root.Class;
 

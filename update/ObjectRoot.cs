@@ -127,8 +127,7 @@ namespace Molt.Update
             if (table == null)
             {
                 var made = new AdapterTable();
-                nint was = Interlocked.CompareExchange(ref System.Runtime.CompilerServices.Unsafe.As<AdapterTable, nint>(ref _adapters), ObjectRef.AddressOf(made), 0);
-                if (was != 0) { Heap.Free(made.Types); Heap.Free(made.Adapters); Heap.Free(made); }
+                if (Interlocked.CompareExchange(ref _adapters, made, null) != null) { Heap.Free(made.Types); Heap.Free(made.Adapters); Heap.Free(made); }
                 table = _adapters;
             }
             bool irq = table.Insert.Acquire();

@@ -79,7 +79,7 @@ namespace Molt.Update
             int id = Interlocked.Increment(ref s_next);
             if (id >= MaxObjects) { Interlocked.Decrement(ref s_next); return default; }
             root.Id = id;
-            Volatile.Write(ref Unsafe.As<ObjectRoot, nint>(ref s_roots[id]), ObjectRef.AddressOf(root));
+            Volatile.Write(ref s_roots[id], root);
             return new ObjectId(id);
         }
 

@@ -118,7 +118,7 @@ namespace Molt.Update
             if (!Enter(name, out refused)) return refused;
             int k = classes.Length;
             var previous = new UpdatableFactory[k];
-            for (int i = 0; i < k; i++) { previous[i] = classes[i].Factory; Volatile.Write(ref Unsafe_As(ref classes[i].Factory), Molt.Memory.ObjectRef.AddressOf(to[i])); }
+            for (int i = 0; i < k; i++) { previous[i] = classes[i].Factory; Volatile.Write(ref classes[i].Factory, to[i]); }
             // Creations that read the old factory have finished after this point.
             Quiescence.WaitForMarker();
             int total = 0;
@@ -145,7 +145,6 @@ namespace Molt.Update
             return r;
         }
 
-        private static ref nint Unsafe_As(ref UpdatableFactory f) => ref System.Runtime.CompilerServices.Unsafe.As<UpdatableFactory, nint>(ref f);
 
         /// <summary>Switches the class's factory and arms lazy conversion of its instances (see <see cref="LazyConversion"/>).</summary>
         public static SwapReport UpdateClassLazily(string name, UpdatableClass cls, UpdatableFactory to)
@@ -170,7 +169,7 @@ namespace Molt.Update
                 ObjectRoot root = Objects.Root(new ObjectId(ids[i]));
                 if (root == null || root.Factory == to) continue;
                 root.PendingFormat = format;
-                Volatile.Write(ref Unsafe_As(ref root.Pending), Molt.Memory.ObjectRef.AddressOf(to));
+                Volatile.Write(ref root.Pending, to);
                 Objects.FlushEverywhere(root.Id);
             }
             Quiescence.WaitForMarker();

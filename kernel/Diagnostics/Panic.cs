@@ -21,7 +21,7 @@ namespace Molt.Diagnostics
 
         private static int s_inPanic;
 
-        public static void Fail(string reason) => Begin(reason, null, ReadCallerFrame());
+        public static void Fail(string reason) => Begin(reason, ReadCallerFrame());
 
         public static void Throw(Exception ex)
         {
@@ -93,7 +93,7 @@ namespace Molt.Diagnostics
         /// <summary>Ends a panic begun with <see cref="BeginCustom"/>: backtrace from <paramref name="framePointer"/>, then stop.</summary>
         public static void End(nint framePointer) => Finish(framePointer);
 
-        private static void Begin(string reason, object unused, nint framePointer)
+        private static void Begin(string reason, nint framePointer)
         {
             BeginHeader();
             KernelConsole.Write(reason);

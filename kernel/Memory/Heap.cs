@@ -85,7 +85,6 @@ namespace Molt.Memory
         private static Threading.SpinLock s_lock;
         private static long s_largeAllocations, s_largeFrees, s_largePages;
         private static long s_bytesInUse;
-        private static delegate*<uint, void> s_onExhausted;
 
         /// <summary>Bytes handed to callers and not yet freed (small blocks count their full class size).</summary>
         public static long BytesInUse => Volatile.Read(in s_bytesInUse) + Magazines.BytesInUseDelta();
@@ -282,14 +281,13 @@ namespace Molt.Memory
             void* p = Allocate(size);
             if (p == null)
             {
-                if (s_onExhausted != null) s_onExhausted(size);
                 Panic.OutOfMemory(size, BytesInUse, FrameAllocator.FreeFrames);
             }
             return p;
         }
 
         /// <summary>Frees an object made with <c>new</c>. The caller must hold no other reference to it.</summary>
-        public static FreeResult Free(object obj) => Free((void*)Unsafe.As<object, nint>(ref obj));
+        public static FreeResult Free(object obj) => Free((void*)ObjectRef.AddressOf(obj));
 
         /// <summary>Frees a block. A bad pointer or a second free changes nothing and says so.</summary>
         public static FreeResult Free(void* block)
@@ -346,8 +344,6 @@ namespace Molt.Memory
             return s;
         }
 
-        /// <summary>Installs a hook run just before an out-of-memory panic (tests use it to observe exhaustion).</summary>
-        public static void SetExhaustedHook(delegate*<uint, void> hook) => s_onExhausted = hook;
 
         public static void WriteStats()
         {

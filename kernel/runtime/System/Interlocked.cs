@@ -18,6 +18,12 @@ namespace System.Threading
         public static int Add(ref int location, int value) => ExchangeAdd(ref location, value) + value;
         public static long Add(ref long location, long value) => ExchangeAdd(ref location, value) + value;
         [Intrinsic] public static void MemoryBarrier() => MemoryBarrier();
+        /// <summary>Compare-and-swap of an object reference (objects never move, so the reference is its address).</summary>
+        public static T CompareExchange<T>(ref T location1, T value, T comparand) where T : class
+        {
+            nint old = CompareExchange(ref Unsafe.As<T, nint>(ref location1), Unsafe.As<T, nint>(ref value), Unsafe.As<T, nint>(ref comparand));
+            return Unsafe.As<nint, T>(ref old);
+        }
         public static nint CompareExchange(ref nint location1, nint value, nint comparand)
             => (nint)CompareExchange(ref Unsafe.As<nint, long>(ref location1), (long)value, (long)comparand);
         public static nint Exchange(ref nint location1, nint value)
@@ -34,5 +40,7 @@ namespace System.Threading
         public static void Write(ref long location, long value) { Interlocked.MemoryBarrier(); location = value; }
         public static nint Read(ref readonly nint location) => (nint)Read(in Unsafe.As<nint, long>(ref Unsafe.AsRef(in location)));
         public static void Write(ref nint location, nint value) => Write(ref Unsafe.As<nint, long>(ref location), (long)value);
+        /// <summary>A release store of an object reference.</summary>
+        public static void Write<T>(ref T location, T value) where T : class => Write(ref Unsafe.As<T, nint>(ref location), Unsafe.As<T, nint>(ref value));
     }
 }
