@@ -12,6 +12,7 @@ namespace Molt.Hal
         public static partial void EnableInterruptsAndWait() => Native.WfiThenUnmask();
         public static partial bool InterruptsEnabled() => (Native.ReadDaif() & (1 << 7)) == 0;
         public static partial ulong ReadTimestamp() => Native.ReadCntvct();
+        public static partial ushort ElfMachine() => 183;
         public static partial nint ReadFramePointer() => Native.ReadFramePointer();
         public static partial void Relax() => Native.Yield();
         public static partial string ArchName() => "aarch64";

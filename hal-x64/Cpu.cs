@@ -11,6 +11,7 @@ namespace Molt.Hal
         public static partial void EnableInterrupts() => Native.Sti();
         public static partial bool InterruptsEnabled() => (Native.ReadFlags() & (1 << 9)) != 0;
         public static partial ulong ReadTimestamp() => Native.Rdtsc();
+        public static partial ushort ElfMachine() => 62;
         public static partial nint ReadFramePointer() => Native.ReadFramePointer();
         public static partial void Relax() => Native.Pause();
         public static partial string ArchName() => "x86_64";

@@ -23,6 +23,9 @@ namespace Molt.Hal
         /// <summary>A free-running cycle counter (TSC / CNTVCT).</summary>
         public static partial ulong ReadTimestamp();
 
+        /// <summary>This arch's ELF machine number (62 x86-64, 183 AArch64): what patch objects and bundles are checked against.</summary>
+        public static partial ushort ElfMachine();
+
         /// <summary>The frame pointer of the caller, for backtraces.</summary>
         public static partial nint ReadFramePointer();
 

@@ -1,0 +1,247 @@
+using System;
+using Molt.Diagnostics;
+using Molt.Time;
+using Molt.Update.Bundles;
+using Molt.Update.Linker;
+using Molt.Update.Trust;
+
+namespace Molt.Update.Patching
+{
+    /// <summary>
+    /// Applies a signed bundle to the running kernel, as one unit, or
+    /// refuses it with nothing changed.
+    ///
+    /// Protocol (each step runs only if the one before accepted):
+    /// 1. Parse: the bytes are a well-formed bundle (every offset and length
+    ///    checked; a refusal names the byte offset).
+    /// 2. Signature: the signer's key id is the kernel's trusted key, and
+    ///    Ed25519 verifies the signature over every byte before it. Nothing
+    ///    is written to patch memory before this passes.
+    /// 3. Policy: the bundle's arch and build id are this kernel's, its base
+    ///    level is the current patch level, and its sequence number is newer
+    ///    than the last applied one (no replay, no downgrade).
+    /// 4. One update at a time: a second caller is refused (Busy) while one runs.
+    /// 5. Link: the object is loaded into patch memory and linked against
+    ///    the kernel's exports, then the modules of earlier patches (one type
+    ///    identity); W^X protections are set.
+    /// 6. Init: the module's statics and module initializers run; then its
+    ///    entry method runs with a request open (<see cref="Patch"/>) and
+    ///    says what it changes.
+    /// 7. Match: the request names exactly the updates the bundle declares
+    ///    (what was signed is what runs).
+    /// 8. Swap: the update core applies the request as one unit (negotiate,
+    ///    Forward, Block, transfer, self-check, commit), pushing one level.
+    /// 9. Record: the patch joins the stack (<see cref="PatchStack"/>) at
+    ///    that level, and its sequence becomes the last one.
+    /// Invariants: a failure at step 5-8 unloads the module and frees what
+    /// its init allocated that the kernel can name (the request and the
+    /// factories in it); the update core left the old versions serving with
+    /// their state; level and last sequence are unchanged. The bundle bytes
+    /// are only read, and may be freed by the caller right after.
+    /// </summary>
+    public static unsafe class PatchApplier
+    {
+        private static int s_busy;
+
+        /// <summary>The name of the patch being applied, or null.</summary>
+        public static string Running => s_busy != 0 ? "patch" : null;
+
+        public static PatchReport Apply(ReadOnlySpan<byte> bundleBytes)
+        {
+            var report = new PatchReport { Offset = -1, Level = PatchStack.Level };
+            ulong start = Clock.NanosecondsSinceBoot();
+
+            // 1. Parse.
+            if (!BundleReader.TryParse(bundleBytes, out BundleView bundle, out BundleError parseError))
+                return Refuse(ref report, PatchStep.Parse, parseError, start);
+            report.SetName(bundle.Name);
+            report.Sequence = bundle.Sequence;
+            ulong parsed = Clock.NanosecondsSinceBoot();
+            report.ParseNs = parsed - start;
+
+            // 2. Signature.
+            if (!TrustedKey.IsSigner(bundle.KeyId))
+                return Refuse(ref report, PatchStep.Signature, BundleError.At(BundleErrorCode.UnknownSigner, bundle.SignedBytes.Length - BundleFormat.KeyIdSize), start);
+            Ed25519Result signature = Ed25519.Check(TrustedKey.PublicKey, bundle.SignedBytes, bundle.Signature);
+            if (signature != Ed25519Result.Valid)
+            {
+                Refuse(ref report, PatchStep.Signature, BundleError.At(BundleErrorCode.BadSignature, bundle.SignedBytes.Length), start);
+                report.AppendDetail(": ");
+                report.AppendDetail(Ed25519.Describe(signature));
+                return report;
+            }
+            ulong verified = Clock.NanosecondsSinceBoot();
+            report.VerifyNs = verified - parsed;
+
+            // 3. Policy.
+            var facts = new KernelFacts
+            {
+                Arch = ThisArch,
+                BuildId = Symbols.BuildId,
+                CurrentLevel = (uint)PatchStack.Level,
+                LastSequence = PatchStack.LastSequence,
+            };
+            BundleError policy = BundlePolicy.Check(in bundle, in facts);
+            if (!policy.IsOk) return Refuse(ref report, PatchStep.Policy, policy, start);
+
+            // 4. One at a time.
+            if (System.Threading.Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+            {
+                report.Step = PatchStep.Busy;
+                report.Reason = "another update is being applied";
+                report.TotalNs = Clock.NanosecondsSinceBoot() - start;
+                return report;
+            }
+            PatchReport result = PatchStack.IsFull
+                ? Fail(ref report, PatchStep.Policy, "the patch stack is full: roll back before applying more", start)
+                : LinkAndSwap(ref report, in bundle, start, verified);
+            System.Threading.Volatile.Write(ref s_busy, 0);
+            return result;
+        }
+
+        private static PatchReport LinkAndSwap(ref PatchReport report, in BundleView bundle, ulong start, ulong verified)
+        {
+            // 5. Link.
+            var linkError = new LinkError();
+            PatchModule module = PatchModules.Load(bundle.Object, ref linkError);
+            ulong linked = Clock.NanosecondsSinceBoot();
+            report.LinkNs = linked - verified;
+            if (module == null) return Failed(ref report, PatchStep.Link, "the patch object could not be linked", ref linkError, start);
+            report.ModuleBytes = module.Bytes;
+
+            // 6. Init, then the entry method with a request open.
+            if (!PatchModules.Initialize(module, ref linkError))
+            {
+                PatchModules.Unload(module);
+                return Failed(ref report, PatchStep.Init, "the patch's module initialization failed", ref linkError, start);
+            }
+            nint entry = module.FindSymbol(bundle.EntrySymbol);
+            if (entry == 0)
+            {
+                PatchModules.Unload(module);
+                report.AppendDetail(bundle.EntrySymbol);
+                return Fail(ref report, PatchStep.Init, "the bundle's entry symbol is not defined by its object", start);
+            }
+            UpdateRequest request = UpdateRequest.Create(NameOf(bundle.Name), BundleFormat.MaxUpdates, BundleFormat.MaxUpdates);
+            Patch.Open(request);
+            bool registered = ((delegate*<bool>)entry)();
+            Patch.Close();
+            ulong initialized = Clock.NanosecondsSinceBoot();
+            report.InitNs = initialized - linked;
+            if (!registered || !request.IsValid)
+            {
+                if (!request.IsValid) { report.AppendDetail(request.ErrorClass); report.AppendDetail(": "); report.AppendDetail(request.Error); }
+                else report.AppendDetail("PatchMain.Register returned false");
+                Discard(request, module);
+                return Fail(ref report, PatchStep.Init, "the patch's entry method refused or registered an invalid update", start);
+            }
+
+            // 7. What was signed is what runs.
+            if (!Matches(in bundle, request, ref report))
+            {
+                Discard(request, module);
+                return Fail(ref report, PatchStep.Match, "the patch registered updates other than those its bundle declares", start);
+            }
+
+            // 8. Swap, as one unit.
+            UpdateReport swap = UpdateManager.Apply(request);
+            report.SwapNs = Clock.NanosecondsSinceBoot() - initialized;
+            report.MaxBlockedNs = swap.MaxBlockedNs;
+            if (!swap.Committed)
+            {
+                report.AppendDetail(swap.ClassName);
+                report.AppendDetail(": ");
+                report.AppendDetail(swap.Reason);
+                Discard(request, module);
+                return Fail(ref report, PatchStep.Swap, "the update core did not commit the patch; the old versions serve", start);
+            }
+            request.Free(); // the update core keeps its own copy of what it changed
+
+            // 9. Record.
+            PatchStack.Push(module, in bundle, swap.Level, in report);
+            report.Level = PatchStack.Level;
+            report.Step = PatchStep.Committed;
+            report.Reason = "applied";
+            report.TotalNs = Clock.NanosecondsSinceBoot() - start;
+            return report;
+        }
+
+        /// <summary>The request's entries against the bundle's declared updates: same count, each target and to-version declared once.</summary>
+        private static bool Matches(in BundleView bundle, UpdateRequest request, ref PatchReport report)
+        {
+            int declared = bundle.UpdateCount;
+            int registered = request.ClassEntries + request.ObjectEntries;
+            if (declared != registered)
+            {
+                report.AppendDetail("declared "); report.AppendDetail(declared);
+                report.AppendDetail(", registered "); report.AppendDetail(registered);
+                return false;
+            }
+            for (int i = 0; i < request.ClassEntries; i++)
+            {
+                UpdatableClass cls = request.ClassAt(i);
+                UpdatableFactory to = request.ClassTargetAt(i);
+                bool found = false;
+                for (int u = 0; u < declared && !found; u++)
+                {
+                    BundleUpdate d = bundle.GetUpdate(u);
+                    found = SameName(d.Target, cls.Name) && d.ToVersion == (uint)to.Version && d.FromVersion == (uint)cls.Version;
+                }
+                if (!found)
+                {
+                    report.AppendDetail("class "); report.AppendDetail(cls.Name);
+                    report.AppendDetail(" to version "); report.AppendDetail(to.Version);
+                    report.AppendDetail(" is not declared");
+                    return false;
+                }
+            }
+            return request.ObjectEntries == 0 || declared == registered;
+        }
+
+        private static bool SameName(ReadOnlySpan<byte> utf8, string name)
+        {
+            if ((object)name == null || utf8.Length != name.Length) return false;
+            for (int i = 0; i < utf8.Length; i++)
+                if (utf8[i] != name[i]) return false;
+            return true;
+        }
+
+        private static void Discard(UpdateRequest request, PatchModule module)
+        {
+            request.FreeWithFactories();
+            PatchModules.Unload(module);
+        }
+
+        private static PatchReport Refuse(ref PatchReport report, PatchStep step, BundleError error, ulong start)
+        {
+            report.Step = step;
+            report.Reason = error.Reason;
+            report.Offset = error.Offset;
+            report.TotalNs = Clock.NanosecondsSinceBoot() - start;
+            return report;
+        }
+
+        private static PatchReport Failed(ref PatchReport report, PatchStep step, string reason, ref LinkError error, ulong start)
+        {
+            for (int i = 0; i < error.Length; i++)
+            {
+                byte b = error[i];
+                report.AppendDetail(new ReadOnlySpan<byte>(&b, 1));
+            }
+            return Fail(ref report, step, reason, start);
+        }
+
+        private static PatchReport Fail(ref PatchReport report, PatchStep step, string reason, ulong start)
+        {
+            report.Step = step;
+            report.Reason = reason;
+            report.TotalNs = Clock.NanosecondsSinceBoot() - start;
+            return report;
+        }
+
+        private static string NameOf(ReadOnlySpan<byte> utf8) => "patch";
+
+        /// <summary>This kernel's arch, as bundles name it (from the HAL's ELF machine).</summary>
+        private static BundleArch ThisArch => Hal.Cpu.ElfMachine() == 62 ? BundleArch.X64 : BundleArch.Arm64;
+    }
+}
