@@ -26,7 +26,7 @@ namespace Molt.Services.Kv
     /// the patch agree on (docs/patching.md, "What a patch may implement").
     /// Values are copied in and out: no span handed out outlives the call.
     /// </summary>
-    public abstract class KvStore
+    public abstract class KvStore : IKvEntries<KvTable>
     {
         public const int MaxKeyBytes = 256;
         public const int MaxValueBytes = 1 << 20;
@@ -59,5 +59,25 @@ namespace Molt.Services.Kv
         /// transfer): owned by this store, only read by the caller, under its lock.
         /// </summary>
         public abstract KvTable Entries();
+
+        /// <summary>
+        /// The entries of any version's representative, for state transfer in
+        /// <see cref="TableFormat"/>: a <see cref="KvStore"/>, or a newer
+        /// representative that is not one (an interface change presented to old
+        /// callers through an adapter) but offers <see cref="IKvEntries{T}"/>.
+        /// Null when it offers neither: the import then fails cleanly.
+        /// </summary>
+        public static KvTable EntriesOf(object representative) =>
+            representative is IKvEntries<KvTable> source ? source.Entries() : null;
+    }
+
+    /// <summary>
+    /// Whatever can hand its entries over in <see cref="KvStore.TableFormat"/>.
+    /// Generic over a reference type, as patchable kernel interfaces must be
+    /// (docs/patching.md): a patch's own types implement it.
+    /// </summary>
+    public interface IKvEntries<T> where T : class
+    {
+        T Entries();
     }
 }

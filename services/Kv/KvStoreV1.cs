@@ -54,7 +54,7 @@ namespace Molt.Services.Kv
         public override object CreateRepresentative(ObjectRoot root, int cpu) => new KvStoreV1();
 
         public override bool ImportState(object into, object from, int format) =>
-            ((KvStoreV1)into).Table.CopyFrom(((KvStore)from).Entries(), keepVersions: false) == KvResult.Ok;
+            ((KvStoreV1)into).Table.CopyFrom(KvStore.EntriesOf(from), keepVersions: false) == KvResult.Ok;
 
         public override void ReleaseRepresentative(object representative)
         {

@@ -153,6 +153,7 @@ namespace Molt.Services.Kv
         /// </summary>
         public KvResult CopyFrom(KvTable from, bool keepVersions)
         {
+            if (from == null) return KvResult.NotFound;
             from._lock.Lock();
             KvResult r = KvResult.Ok;
             for (int i = 0; i < from._capacity && r == KvResult.Ok; i++)
