@@ -123,6 +123,7 @@ namespace Molt.Update.Patching
                 return Fail(ref report, PatchStep.Init, "the bundle's entry symbol is not defined by its object", start);
             }
             UpdateRequest request = UpdateRequest.Create(NameOf(bundle.Name), BundleFormat.MaxUpdates, BundleFormat.MaxUpdates);
+            report.PublishedBefore = PatchTargets.Count;
             Patch.Open(request);
             bool registered = ((delegate*<bool>)entry)();
             Patch.Close();
@@ -132,19 +133,23 @@ namespace Molt.Update.Patching
             {
                 if (!request.IsValid) { report.AppendDetail(request.ErrorClass); report.AppendDetail(": "); report.AppendDetail(request.Error); }
                 else report.AppendDetail("PatchMain.Register returned false");
-                Discard(request, module);
+                Discard(request, module, report.PublishedBefore);
                 return Fail(ref report, PatchStep.Init, "the patch's entry method refused or registered an invalid update", start);
             }
 
             // 7. What was signed is what runs.
             if (!Matches(in bundle, request, ref report))
             {
-                Discard(request, module);
+                Discard(request, module, report.PublishedBefore);
                 return Fail(ref report, PatchStep.Match, "the patch registered updates other than those its bundle declares", start);
             }
 
-            // 8. Swap, as one unit.
-            UpdateReport swap = UpdateManager.Apply(request);
+            // 8. Swap, as one unit (a patch that only adds types has nothing to swap).
+            int publishedBefore = report.PublishedBefore;
+            bool swapped = request.ClassEntries + request.ObjectEntries != 0;
+            UpdateReport swap = !swapped
+                ? new UpdateReport { Outcome = SwapOutcome.Committed, Level = UpdateManager.Level }
+                : UpdateManager.Apply(request);
             report.SwapNs = Clock.NanosecondsSinceBoot() - initialized;
             report.MaxBlockedNs = swap.MaxBlockedNs;
             if (!swap.Committed)
@@ -152,13 +157,13 @@ namespace Molt.Update.Patching
                 report.AppendDetail(swap.ClassName);
                 report.AppendDetail(": ");
                 report.AppendDetail(swap.Reason);
-                Discard(request, module);
+                Discard(request, module, report.PublishedBefore);
                 return Fail(ref report, PatchStep.Swap, "the update core did not commit the patch; the old versions serve", start);
             }
             request.Free(); // the update core keeps its own copy of what it changed
 
             // 9. Record.
-            PatchStack.Push(module, in bundle, swap.Level, in report);
+            PatchStack.Push(module, in bundle, swap.Level, swapped, publishedBefore, in report);
             report.Level = PatchStack.Level;
             report.Step = PatchStep.Committed;
             report.Reason = "applied";
@@ -169,7 +174,19 @@ namespace Molt.Update.Patching
         /// <summary>The request's entries against the bundle's declared updates: same count, each target and to-version declared once.</summary>
         private static bool Matches(in BundleView bundle, UpdateRequest request, ref PatchReport report)
         {
-            int declared = bundle.UpdateCount;
+            int declared = 0;
+            for (int u = 0; u < bundle.UpdateCount; u++)
+            {
+                BundleUpdate d = bundle.GetUpdate(u);
+                if (d.Kind != UpdateKind.NewType) { declared++; continue; }
+                // A new type is declared by the class the patch published under that name.
+                if (!PublishedSince(report.PublishedBefore, d.Target))
+                {
+                    report.AppendDetail("new type "); report.AppendDetail(d.Target);
+                    report.AppendDetail(" was not published by the patch");
+                    return false;
+                }
+            }
             int registered = request.ClassEntries + request.ObjectEntries;
             if (declared != registered)
             {
@@ -182,9 +199,10 @@ namespace Molt.Update.Patching
                 UpdatableClass cls = request.ClassAt(i);
                 UpdatableFactory to = request.ClassTargetAt(i);
                 bool found = false;
-                for (int u = 0; u < declared && !found; u++)
+                for (int u = 0; u < bundle.UpdateCount && !found; u++)
                 {
                     BundleUpdate d = bundle.GetUpdate(u);
+                    if (d.Kind == UpdateKind.NewType) continue;
                     found = SameName(d.Target, cls.Name) && d.ToVersion == (uint)to.Version && d.FromVersion == (uint)cls.Version;
                 }
                 if (!found)
@@ -198,6 +216,13 @@ namespace Molt.Update.Patching
             return request.ObjectEntries == 0 || declared == registered;
         }
 
+        private static bool PublishedSince(int before, ReadOnlySpan<byte> name)
+        {
+            for (int i = before; i < PatchTargets.Count; i++)
+                if (SameName(name, PatchTargets.At(i).Name)) return true;
+            return false;
+        }
+
         private static bool SameName(ReadOnlySpan<byte> utf8, string name)
         {
             if ((object)name == null || utf8.Length != name.Length) return false;
@@ -206,8 +231,9 @@ namespace Molt.Update.Patching
             return true;
         }
 
-        private static void Discard(UpdateRequest request, PatchModule module)
+        private static void Discard(UpdateRequest request, PatchModule module, int publishedBefore)
         {
+            PatchTargets.UnpublishFrom(publishedBefore);
             request.FreeWithFactories();
             PatchModules.Unload(module);
         }

@@ -51,6 +51,8 @@ namespace Molt.Update.Patching
         public ulong MaxBlockedNs;
         /// <summary>Bytes of patch memory the module occupies (text, rodata, data).</summary>
         public ulong ModuleBytes;
+        /// <summary>How many classes were published before the patch's entry ran (those after are the patch's).</summary>
+        public int PublishedBefore;
 
         private int _detailLength, _nameLength;
         private fixed byte _detail[DetailCapacity];

@@ -14,6 +14,10 @@ namespace Molt.Update.Patching
         public ulong AppliedAtNs;
         public ulong TotalNs, MaxBlockedNs;
         public string Name;
+        /// <summary>Classes published from this index on are this patch's (<see cref="PatchTargets"/>).</summary>
+        public int PublishedFrom;
+        /// <summary>Whether the patch changed the update core (a patch that only adds types did not).</summary>
+        public bool Swapped;
     }
 
     /// <summary>
@@ -37,7 +41,7 @@ namespace Molt.Update.Patching
         public static ulong LastSequence => s_lastSequence;
         public static PatchRecord At(int level) => level >= 1 && level <= s_depth ? s_records[level - 1] : null;
 
-        internal static void Push(PatchModule module, in BundleView bundle, int updateLevel, in PatchReport report)
+        internal static void Push(PatchModule module, in BundleView bundle, int updateLevel, bool swapped, int publishedFrom, in PatchReport report)
         {
             if (s_records == null) s_records = new PatchRecord[Capacity];
             var r = new PatchRecord
@@ -45,6 +49,8 @@ namespace Molt.Update.Patching
                 Module = module,
                 Sequence = bundle.Sequence,
                 UpdateLevel = updateLevel,
+                PublishedFrom = publishedFrom,
+                Swapped = swapped,
                 AppliedAtNs = Time.Clock.NanosecondsSinceBoot(),
                 TotalNs = report.TotalNs,
                 MaxBlockedNs = report.MaxBlockedNs,
@@ -70,10 +76,20 @@ namespace Molt.Update.Patching
             while (s_depth > level)
             {
                 PatchRecord top = s_records[s_depth - 1];
-                UpdateReport one = UpdateManager.RollbackTo(top.UpdateLevel - 1);
-                total.TotalNs += one.TotalNs;
-                if (one.MaxBlockedNs > total.MaxBlockedNs) total.MaxBlockedNs = one.MaxBlockedNs;
-                if (!one.Committed) { one.Level = s_depth; return one; }
+                if (!PatchTargets.UnpublishFrom(top.PublishedFrom))
+                {
+                    UpdateReport busy = UpdateReport.Refused(SwapOutcome.Invalid, UpdateStep.Validate,
+                        "a class the patch added still has objects: destroy them before rolling the patch back");
+                    busy.Level = s_depth;
+                    return busy;
+                }
+                if (top.Swapped)
+                {
+                    UpdateReport one = UpdateManager.RollbackTo(top.UpdateLevel - 1);
+                    total.TotalNs += one.TotalNs;
+                    if (one.MaxBlockedNs > total.MaxBlockedNs) total.MaxBlockedNs = one.MaxBlockedNs;
+                    if (!one.Committed) { one.Level = s_depth; return one; }
+                }
                 s_records[--s_depth] = null;
                 // The update core waited for a quiescent point before freeing the
                 // old representatives; wait for one more so that no call that

@@ -49,6 +49,23 @@ namespace Molt.Update.Patching
         /// <summary>The <paramref name="index"/>th published class (in publishing order), or null.</summary>
         public static UpdatableClass At(int index) => (uint)index < (uint)Volatile.Read(in s_count) ? s_classes[index] : null;
 
+        /// <summary>
+        /// Withdraws every class published at or after <paramref name="index"/>
+        /// (a patch's own, when it fails or is rolled back). Returns false, and
+        /// withdraws nothing, if one of them still has live instances.
+        /// </summary>
+        public static bool UnpublishFrom(int index)
+        {
+            bool irq = s_lock.Acquire();
+            bool free = true;
+            for (int i = index; i < s_count; i++)
+                if (s_classes[i].InstanceCount != 0) free = false;
+            if (free)
+                while (s_count > index) s_classes[--s_count] = null;
+            s_lock.Release(irq);
+            return free;
+        }
+
         private static int IndexOf(string name)
         {
             for (int i = 0; i < s_count; i++)
