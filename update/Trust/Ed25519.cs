@@ -15,6 +15,8 @@ namespace Molt.Update.Trust
         WrongSignatureLength,
         /// <summary>The public key A does not decode to a curve point (RFC 8032 5.1.3: y &gt;= p, no square root, or x = 0 with the sign bit set).</summary>
         MalformedPublicKey,
+        /// <summary>The public key is one of the 8 points of small order (the identity among them): with such a key, signatures can be made without any secret.</summary>
+        SmallOrderPublicKey,
         /// <summary>R, the first half of the signature, does not decode to a curve point (same rules).</summary>
         MalformedR,
         /// <summary>S, the second half of the signature, is not below the group order L (a malleable, non-canonical signature).</summary>
@@ -30,8 +32,12 @@ namespace Molt.Update.Trust
     /// 2. S must be canonical: 0 &lt;= S &lt; L. Without this check S + L would
     ///    verify too, so one signature would have several encodings.
     /// 3. A must decode strictly (RFC 8032 5.1.3, including y &lt; p and no
-    ///    "negative zero"); so must R. Small-order A or R are not refused:
-    ///    RFC 8032 does not refuse them, and the kernel's keys are its own.
+    ///    "negative zero"); so must R.
+    ///    Beyond RFC 8032, a public key of small order is refused (as libsodium
+    ///    does): with A = identity, R = identity and S = 0 verify for every
+    ///    message. Three doublings of A, about 1% of a verification. An R of
+    ///    small order is not refused: it gains a forger nothing against a
+    ///    full-order key.
     /// 4. k = SHA-512(R || A || M) mod L, using the bytes of R and A as given.
     /// 5. Cofactorless equation: accept when [S]B - [k]A, encoded, equals R's
     ///    bytes. RFC 8032 permits this check in place of the cofactored one
@@ -68,6 +74,7 @@ namespace Molt.Update.Trust
             ReadOnlySpan<byte> s = signature.Slice(32, 32);
             if (!Scalar.IsCanonical(s)) return Ed25519Result.NonCanonicalS;
             if (!EdwardsPoint.Decode(out EdwardsPoint a, publicKey)) return Ed25519Result.MalformedPublicKey;
+            if (EdwardsPoint.HasSmallOrder(in a)) return Ed25519Result.SmallOrderPublicKey;
             if (!FieldElement.IsCanonicalEncoding(r)) return Ed25519Result.MalformedR;
 
             Span<byte> k = stackalloc byte[32];

@@ -131,6 +131,22 @@ namespace Molt.Update.Trust
             return true;
         }
 
+        /// <summary>
+        /// True when 8p is the identity: p is one of the 8 points of small order
+        /// (the curve group is 8 * L; these are the cofactor's points). Three doublings.
+        /// </summary>
+        public static bool HasSmallOrder(in EdwardsPoint p)
+        {
+            ToProjective(out ProjectivePoint q, in p);
+            for (int i = 0; i < 3; i++)
+            {
+                Double(out CompletedPoint c, in q);
+                c.ToProjective(out q);
+            }
+            // x = 0 means (0, 1), the identity, or (0, -1), of order 2, which no 8P can be.
+            return FieldElement.IsZero(in q.X);
+        }
+
         /// <summary>-p = (-X, Y, Z, -T).</summary>
         public static void Negate(out EdwardsPoint r, in EdwardsPoint p)
         {
