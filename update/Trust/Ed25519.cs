@@ -95,7 +95,7 @@ namespace Molt.Update.Trust
     /// Ed25519 verification of a message that arrives in pieces (a bundle read
     /// from the network): the message is hashed as it comes, after R and A, and
     /// the curve work happens in <see cref="Finish"/>. Same rules and results
-    /// as <see cref="Ed25519.Check"/>. A struct (about 330 bytes) with no heap use:
+    /// as <see cref="Ed25519.Check"/>. A struct (about 310 bytes) with no heap use:
     /// keep it in a local or a field and pass it by <c>ref</c>.
     /// <code>
     /// var v = Ed25519Verifier.Begin(publicKey, signature);

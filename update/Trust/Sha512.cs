@@ -5,7 +5,7 @@ namespace Molt.Update.Trust
 {
     /// <summary>
     /// SHA-512 (FIPS 180-4), incremental, with no heap allocation: the state,
-    /// the partial block and the length live in the struct itself (216 bytes),
+    /// the partial block and the length live in the struct itself (200 bytes),
     /// the message schedule on the stack.
     /// <code>
     /// Sha512 h = Sha512.Create();
