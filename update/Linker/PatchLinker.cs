@@ -303,9 +303,9 @@ namespace Molt.Update.Linker
                 err.Set(LinkErrorCode.BufferTooSmall, "target regions are smaller than the plan");
                 return false;
             }
-            target.Text.Clear();
-            target.Rodata.Clear();
-            target.Data.Clear();
+            target.Text.Slice(0, (int)layout.TextSize).Clear();
+            target.Rodata.Slice(0, (int)layout.RodataSize).Clear();
+            target.Data.Slice(0, (int)layout.DataSize).Clear();
             for (int i = 1; i < obj.SectionCount; i++)
             {
                 if (sections[i].Region == Region.None) continue;
