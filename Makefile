@@ -96,7 +96,7 @@ $(BUILD)/obj/%.o: %.S $(ASM_INCLUDES) | $(DEPS_STAMP)
 # the host tests; they are never committed.
 PATCH_NAMES := $(sort $(notdir $(wildcard tests/patches/*)))
 PATCH_OBJECTS := $(foreach p,$(PATCH_NAMES),$(BUILD)/patches/$(p).o)
-PATCH_ILC_FLAGS := $(ILC_FLAGS) --multifile
+PATCH_ILC_FLAGS := $(filter-out --multifile,$(ILC_FLAGS)) --multifile
 .PHONY: patch-fixtures
 patch-fixtures: $(PATCH_OBJECTS)
 .SECONDEXPANSION:

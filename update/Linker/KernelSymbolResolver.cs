@@ -1,6 +1,5 @@
 using System;
 using Molt.Diagnostics;
-using Molt.Hal;
 
 namespace Molt.Update.Linker
 {
@@ -22,30 +21,16 @@ namespace Molt.Update.Linker
     }
 
     /// <summary>
-    /// By-name lookup in the kernel's embedded symbol table (.ksyms, see
-    /// docs/symbols.md), comparing bytes without allocating. A linear scan
-    /// today; the place to swap in main's by-name export index (which also
-    /// knows aliases the address-sorted table keeps only one of).
+    /// By-name lookup of the kernel's exported symbols: the .ksyms export
+    /// table (docs/symbols.md), sorted by name, with aliases and hidden
+    /// globals, binary-searched without allocating. An address of 0 means absent.
     /// </summary>
-    public static unsafe class KernelSymbols
+    public static class KernelSymbols
     {
         public static bool TryLookup(ReadOnlySpan<byte> name, out ulong address)
         {
-            address = 0;
-            var table = (Symbols.Header*)Layout.SymbolTable;
-            if (table == null || table->Magic != Symbols.Magic || name.Length == 0) return false;
-            var entries = (Symbols.Entry*)(table + 1);
-            byte* names = (byte*)table + table->NamesOffset;
-            byte first = name[0];
-            for (uint i = 0; i < table->Count; i++)
-            {
-                byte* n = names + entries[i].NameOffset;
-                if (n[0] != first) continue;
-                int j = 1;
-                while (j < name.Length && n[j] == name[j]) j++;
-                if (j == name.Length && n[j] == 0) { address = entries[i].Address; return true; }
-            }
-            return false;
+            address = name.Length == 0 ? 0 : Symbols.LookupExport(name);
+            return address != 0;
         }
     }
 }
