@@ -10,6 +10,7 @@ namespace Molt.Bench
             SchedulerBenches.Register();
             SyncBenches.Register();
             Molt.Update.Bench.UpdateBenches.Register();
+            Molt.Update.Bench.LinkerBenches.Register();
         }
     }
 }

@@ -554,14 +554,17 @@ namespace Molt.Update.Linker
             return true;
         }
 
+        /// <summary>sh_offset alone (the sort key), without decoding the whole header.</summary>
+        private ulong SectionOffset(int index) => Elf.U64(Data, SectionHeaderOffset(index) + 24);
+
         private void SiftDown(Span<int> a, int root, int count)
         {
             while (true)
             {
                 int child = 2 * root + 1;
                 if (child >= count) return;
-                if (child + 1 < count && Section(a[child + 1]).Offset > Section(a[child]).Offset) child++;
-                if (Section(a[root]).Offset >= Section(a[child]).Offset) return;
+                if (child + 1 < count && SectionOffset(a[child + 1]) > SectionOffset(a[child])) child++;
+                if (SectionOffset(a[root]) >= SectionOffset(a[child])) return;
                 int t = a[root]; a[root] = a[child]; a[child] = t;
                 root = child;
             }
