@@ -97,16 +97,19 @@ $(BUILD)/obj/%.o: %.S $(ASM_INCLUDES) | $(DEPS_STAMP)
 PATCH_NAMES := $(sort $(notdir $(wildcard tests/patches/*)))
 PATCH_OBJECTS := $(foreach p,$(PATCH_NAMES),$(BUILD)/patches/$(p).o)
 PATCH_ILC_FLAGS := $(filter-out --multifile,$(ILC_FLAGS)) --multifile
+# tests/patches/<name>/refs lists patches this one is compiled against (besides the kernel).
+patch_refs = $(foreach r,$(shell cat tests/patches/$(1)/refs 2>/dev/null),$(BUILD)/patches/$(r).dll)
 .PHONY: patch-fixtures
 patch-fixtures: $(PATCH_OBJECTS)
+.SECONDARY: $(foreach p,$(PATCH_NAMES),$(BUILD)/patches/$(p).dll)
 .SECONDEXPANSION:
-$(BUILD)/patches/%.dll: $$(wildcard tests/patches/$$*/*.cs) $(BUILD)/$(SYSTEM_MODULE).dll
+$(BUILD)/patches/%.dll: $$(wildcard tests/patches/$$*/*.cs) $$(call patch_refs,$$*) $(BUILD)/$(SYSTEM_MODULE).dll
 	@mkdir -p $(dir $@)
 	@echo "csc    tests/patches/$* -> $@"
-	@$(CSC) $(CSC_FLAGS) $(DEFINES) -r:$(BUILD)/$(SYSTEM_MODULE).dll -out:$@ $(filter %.cs,$^)
-$(BUILD)/patches/%.o: $(BUILD)/patches/%.dll $(ILC)
+	@$(CSC) $(CSC_FLAGS) $(DEFINES) -r:$(BUILD)/$(SYSTEM_MODULE).dll $(addprefix -r:,$(call patch_refs,$*)) -out:$@ $(filter %.cs,$^)
+$(BUILD)/patches/%.o: $(BUILD)/patches/%.dll $$(call patch_refs,$$*) $(ILC)
 	@echo "ilc    $< -> $@ (--multifile)"
-	@$(ILC) $< -o:$@ -r:$(BUILD)/$(SYSTEM_MODULE).dll --systemmodule:$(SYSTEM_MODULE) $(PATCH_ILC_FLAGS)
+	@$(ILC) $< -o:$@ -r:$(BUILD)/$(SYSTEM_MODULE).dll $(addprefix -r:,$(call patch_refs,$*)) --systemmodule:$(SYSTEM_MODULE) $(PATCH_ILC_FLAGS)
 # One table of {name, start, end} rows, ended by a zero row (update/Linker/PatchFixtures.cs).
 $(BUILD)/obj/fixtures.o: $(PATCH_OBJECTS) image/fixtures.sh
 	@mkdir -p $(dir $@)

@@ -21,6 +21,7 @@ namespace Molt.Update.Tests
             TestRunner.Add("update.link.module_init_sets_statics", &ModuleInit);
             TestRunner.Add("update.link.pages_are_w_xor_x_and_unload_frees_them", &Permissions);
             TestRunner.Add("update.link.exports_resolve_for_later_patches", &Exports);
+            TestRunner.Add("update.link.a_later_patch_links_against_an_earlier_one", &Chain);
             TestRunner.Add("update.link.refuses_an_undefined_symbol_by_name", &RefusesUndefined);
             TestRunner.Add("update.link.refuses_an_unsupported_relocation_by_type", &RefusesRelocation);
             TestRunner.Add("update.link.refuses_a_truncated_object", &RefusesTruncated);
@@ -183,6 +184,49 @@ namespace Molt.Update.Tests
             s = "_ZTV35linkprobe_LinkProbePatch_PatchProbe";
             for (int i = 0; i < s.Length; i++) name[i] = (byte)s[i];
             t.True(!PatchLoader.TryResolve(new ReadOnlySpan<byte>(name, s.Length), out a), "unload removes the exports");
+        }
+
+        /// <summary>
+        /// tests/patches/linkprobe2 is compiled against the kernel and linkprobe:
+        /// alone it is refused (the first patch's names are undefined); after
+        /// linkprobe it links against linkprobe's exports, and its casts and
+        /// calls meet linkprobe's types.
+        /// </summary>
+        private static void Chain(TestContext t)
+        {
+            ReadOnlySpan<byte> second = PatchFixtures.Find("linkprobe2");
+            if (!t.True(second.Length > 64, "linkprobe2 is embedded")) return;
+            var err = new LinkError();
+            PatchModule m1, m2;
+            t.True(!PatchLoader.Load(second, out m2, ref err) && err.Code == LinkErrorCode.UndefinedSymbols
+                   && Says(ref err, "linkprobe_LinkProbePatch_"), "alone: refused, naming the first patch's symbols");
+            if (!LoadProbe(t, out m1, true)) return;
+            if (PatchLoader.Load(second, out m2, ref err))
+            {
+                if (PatchLoader.Initialize(m2, ref err))
+                {
+                    ulong kindPlus40 = m2.Find("linkprobe2_LinkProbe2Patch_Entry2__KindPlus40");
+                    ulong create = m2.Find("linkprobe2_LinkProbe2Patch_Entry2__CreateThroughFirst");
+                    ulong isFirst = m2.Find("linkprobe2_LinkProbe2Patch_Entry2__IsFirstPatchProbe");
+                    ulong isBase = m2.Find("linkprobe2_LinkProbe2Patch_Entry2__IsKernelBase");
+                    if (t.True(kindPlus40 != 0 && create != 0 && isFirst != 0 && isBase != 0, "the second patch exports its methods"))
+                    {
+                        object o = ((delegate*<object>)create)();
+                        var kernelProbe = new KernelLinkProbe();
+                        t.True(o != null && LinkProbeCalls.IsBase(o), "the first patch's object, made through the second");
+                        t.Equal(42, ((delegate*<object, int>)kindPlus40)(o), "the second patch casts to the first's class and calls its override");
+                        t.True(((delegate*<object, bool>)isFirst)(o), "second patch: the object is the first patch's PatchProbe");
+                        t.True(!((delegate*<object, bool>)isFirst)(kernelProbe), "second patch: a kernel probe is not");
+                        t.True(((delegate*<object, bool>)isBase)(o), "second patch: the object is the kernel's LinkProbeBase");
+                        Heap.Free(o);
+                        Heap.Free(kernelProbe);
+                    }
+                }
+                else Report(t, ref err, "initialize linkprobe2");
+                PatchLoader.Unload(m2);
+            }
+            else Report(t, ref err, "load linkprobe2 after linkprobe");
+            PatchLoader.Unload(m1);
         }
 
         /// <summary>A heap copy of the fixture to damage; the caller frees it.</summary>
