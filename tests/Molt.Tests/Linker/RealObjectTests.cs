@@ -96,6 +96,47 @@ public class RealObjectTests(ITestOutputHelper output)
         else Assert.True(baseMt >= 0xFFFFFFFF80201000UL && baseMt < 0xFFFFFFFF80202000UL, "the base is the resolver's stand-in"); // a kernel without --multifile trims the unused type
     }
 
+    [PatchFixtureFact("x64")] public void The_x64_second_patch_links_against_the_first() => LinksChain("x64");
+    [PatchFixtureFact("arm64")] public void The_arm64_second_patch_links_against_the_first() => LinksChain("arm64");
+
+    /// <summary>linkprobe2 (compiled with -r:linkprobe.dll) is refused against the kernel alone and links against the kernel plus linkprobe's exports.</summary>
+    private void LinksChain(string arch)
+    {
+        string second = Path.Combine(Path.GetDirectoryName(RealObjects.ObjectPath(arch))!, "linkprobe2.o");
+        Assert.True(File.Exists(second), $"{second} is built with linkprobe.o");
+        byte[] first = File.ReadAllBytes(RealObjects.ObjectPath(arch)), elf2 = File.ReadAllBytes(second);
+        PatchArch a = RealObjects.Arch(arch);
+        var kernel = RealObjects.KernelSymbols(arch);
+        ulong textBase = arch == "x64" ? 0xFFFFFFFFA0000000 : kernel["__kernel_start"] + 0x4000000;
+
+        var alone = HostLink.Run(elf2, a, new TableResolver(kernel), textBase: textBase);
+        Assert.Equal(LinkErrorCode.UndefinedSymbols, alone.Code);
+        Assert.Contains("linkprobe_LinkProbePatch_Entry__Create", alone.Message);
+
+        var r1 = HostLink.Run(first, a, new TableResolver(kernel), textBase: textBase);
+        Assert.True(r1.Ok, r1.Message);
+        var err = new LinkError();
+        Assert.True(ElfObject.Parse(first, a, out var obj1, ref err));
+        var target = new LinkTarget { TextBase = textBase, RodataBase = HostLink.RodataBase, DataBase = HostLink.DataBase };
+        var exports = new Dictionary<string, ulong>();
+        for (int i = 1; i < obj1.SymbolCount; i++)
+            if (PatchLinker.IsExport(ref obj1, r1.Sections, r1.Layout, i))
+                exports[Encoding.ASCII.GetString(obj1.SymbolName(i))] = PatchLinker.SectionAddress(target, r1.Sections[obj1.Symbol(i).Section]) + obj1.Symbol(i).Value;
+        Assert.DoesNotContain("linkprobe__ReadyToRunHeader", exports.Keys);
+        Assert.Contains("linkprobe_LinkProbePatch_Entry__Create", exports.Keys);
+
+        // The chain: kernel first, then the first patch's exports.
+        var chain = new TableResolver(kernel, name => exports.TryGetValue(name, out ulong v) ? v : null);
+        var r2 = HostLink.Run(elf2, a, chain, textBase: textBase + 0x100000);
+        Assert.True(r2.Ok, r2.Message);
+        Assert.True(ElfObject.Parse(elf2, a, out var obj2, ref err));
+        int create = FindSymbol(ref obj2, "linkprobe_LinkProbePatch_Entry__Create");
+        int patchMt = FindSymbol(ref obj2, "_ZTV35linkprobe_LinkProbePatch_PatchProbe");
+        Assert.Equal(exports["linkprobe_LinkProbePatch_Entry__Create"], r2.Symbols[create].Address);
+        Assert.Equal(exports["_ZTV35linkprobe_LinkProbePatch_PatchProbe"], r2.Symbols[patchMt].Address);
+        output.WriteLine($"{arch}: linkprobe exports {exports.Count} symbols; linkprobe2 links against them ({r2.Layout.Relocations} relocations)");
+    }
+
     private static int FindSymbol(ref ElfObject obj, string name)
     {
         for (int i = 1; i < obj.SymbolCount; i++) if (SymbolPolicy.Equal(obj.SymbolName(i), name)) return i;
