@@ -43,9 +43,28 @@ namespace Molt.Update.Linker
         public const uint R_AARCH64_LDST16_ABS_LO12_NC = 284, R_AARCH64_LDST32_ABS_LO12_NC = 285, R_AARCH64_LDST64_ABS_LO12_NC = 286;
         public const uint R_AARCH64_LDST128_ABS_LO12_NC = 299;
 
-        public static ushort U16(System.ReadOnlySpan<byte> b, int at) => (ushort)(b[at] | b[at + 1] << 8);
-        public static uint U32(System.ReadOnlySpan<byte> b, int at) => (uint)(b[at] | b[at + 1] << 8 | b[at + 2] << 16 | b[at + 3] << 24);
-        public static ulong U64(System.ReadOnlySpan<byte> b, int at) => U32(b, at) | (ulong)U32(b, at + 4) << 32;
+        // Both targets are little-endian and allow unaligned loads of normal memory:
+        // one bounds check and one load per field (the parser reads many fields).
+        public static unsafe ushort U16(System.ReadOnlySpan<byte> b, int at)
+        {
+            if ((uint)at > (uint)b.Length || b.Length - at < 2) return Fail16();
+            fixed (byte* p = b) return *(ushort*)(p + at);
+        }
+
+        public static unsafe uint U32(System.ReadOnlySpan<byte> b, int at)
+        {
+            if ((uint)at > (uint)b.Length || b.Length - at < 4) return Fail16();
+            fixed (byte* p = b) return *(uint*)(p + at);
+        }
+
+        public static unsafe ulong U64(System.ReadOnlySpan<byte> b, int at)
+        {
+            if ((uint)at > (uint)b.Length || b.Length - at < 8) return Fail16();
+            fixed (byte* p = b) return *(ulong*)(p + at);
+        }
+
+        /// <summary>A read past the end is a linker bug (callers check bounds first): fail like a span index would.</summary>
+        private static ushort Fail16() { System.ReadOnlySpan<byte> none = default; return none[0]; }
 
         public static void Put32(System.Span<byte> b, int at, uint v)
         {

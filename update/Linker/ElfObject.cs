@@ -197,7 +197,7 @@ namespace Molt.Update.Linker
         /// <summary>A relocation entry: where (file offset of the entry), r_offset, symbol, type, addend.</summary>
         public void Relocation(int relaSection, int entry, out ulong offset, out int symbol, out uint type, out long addend)
         {
-            int at = (int)Section(relaSection).Offset + entry * Elf.RelaSize;
+            int at = (int)Elf.U64(Data, SectionHeaderOffset(relaSection) + 24) + entry * Elf.RelaSize;
             offset = Elf.U64(Data, at);
             ulong info = Elf.U64(Data, at + 8);
             symbol = (int)(info >> 32);
