@@ -88,6 +88,35 @@ $(BUILD)/obj/%.o: %.S $(ASM_INCLUDES) | $(DEPS_STAMP)
 	@echo "as     $<"
 	@clang --target=$(CLANG_TARGET) -c $< -o $@
 
+# ---- patch fixtures (docs/linker.md): tests/patches/<name>/*.cs -> build/$(ARCH)/patches/<name>.o ----
+# Compiled like a real patch: csc against this build's molt.dll, then
+# ilc --multifile with the kernel's flags (no --generateunmanagedentrypoints:
+# the runtime exports stay the kernel's). The objects are embedded into the
+# kernel (fixtures.S: a table the in-kernel linker tests read) and read by
+# the host tests; they are never committed.
+PATCH_NAMES := $(sort $(notdir $(wildcard tests/patches/*)))
+PATCH_OBJECTS := $(foreach p,$(PATCH_NAMES),$(BUILD)/patches/$(p).o)
+PATCH_ILC_FLAGS := $(filter-out --multifile,$(ILC_FLAGS)) --multifile
+# tests/patches/<name>/refs lists patches this one is compiled against (besides the kernel).
+patch_refs = $(foreach r,$(shell cat tests/patches/$(1)/refs 2>/dev/null),$(BUILD)/patches/$(r).dll)
+.PHONY: patch-fixtures
+patch-fixtures: $(PATCH_OBJECTS)
+.SECONDARY: $(foreach p,$(PATCH_NAMES),$(BUILD)/patches/$(p).dll)
+.SECONDEXPANSION:
+$(BUILD)/patches/%.dll: $$(wildcard tests/patches/$$*/*.cs) $$(call patch_refs,$$*) $(BUILD)/$(SYSTEM_MODULE).dll
+	@mkdir -p $(dir $@)
+	@echo "csc    tests/patches/$* -> $@"
+	@$(CSC) $(CSC_FLAGS) $(DEFINES) -r:$(BUILD)/$(SYSTEM_MODULE).dll $(addprefix -r:,$(call patch_refs,$*)) -out:$@ $(filter %.cs,$^)
+$(BUILD)/patches/%.o: $(BUILD)/patches/%.dll $$(call patch_refs,$$*) $(ILC)
+	@echo "ilc    $< -> $@ (--multifile)"
+	@$(ILC) $< -o:$@ -r:$(BUILD)/$(SYSTEM_MODULE).dll $(addprefix -r:,$(call patch_refs,$*)) --systemmodule:$(SYSTEM_MODULE) $(PATCH_ILC_FLAGS)
+# One table of {name, start, end} rows, ended by a zero row (update/Linker/PatchFixtures.cs).
+$(BUILD)/obj/fixtures.o: $(PATCH_OBJECTS) image/fixtures.sh
+	@mkdir -p $(dir $@)
+	@bash image/fixtures.sh $(ARCH) $(BUILD)/obj/fixtures.S $(PATCH_OBJECTS)
+	@clang --target=$(CLANG_TARGET) -c $(BUILD)/obj/fixtures.S -o $@
+ASM_OBJECTS += $(BUILD)/obj/fixtures.o
+
 LINK = ld.lld -nostdlib -static --no-pie --build-id=none -z max-page-size=4096 -z noexecstack -T $(LINKER_SCRIPT)
 
 $(BUILD)/molt.pass1.elf: $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(LINKER_SCRIPT)

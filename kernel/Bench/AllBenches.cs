@@ -11,6 +11,7 @@ namespace Molt.Bench
             SyncBenches.Register();
             Molt.Update.Bench.UpdateBenches.Register();
             Molt.Update.Bench.TrustBenches.Register();
+            Molt.Update.Bench.LinkerBenches.Register();
         }
     }
 }

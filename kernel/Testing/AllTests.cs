@@ -26,6 +26,7 @@ namespace Molt.Testing
             Molt.Tests.InterruptTests.Register();
             Molt.Update.Tests.UpdateTests.Register();
             Molt.Update.Tests.TrustTests.Register();
+            Molt.Update.Tests.LinkerTests.Register();
         }
     }
 }
