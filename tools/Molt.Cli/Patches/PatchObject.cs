@@ -1,0 +1,94 @@
+using LibObjectFile.Diagnostics;
+using LibObjectFile.Elf;
+
+namespace Molt.Cli.Patches;
+
+/// <summary>
+/// A patch's relocatable ELF object as ilc --multifile writes it, read
+/// with LibObjectFile: its symbols, and the MethodTables of its classes
+/// (toolchain-facts.md: every symbol in its own COMDAT section, relocations
+/// always naming symbols, MethodTables named _ZTV&lt;length&gt;&lt;name&gt;).
+/// </summary>
+public sealed class PatchObject
+{
+    private readonly ElfFile _elf;
+    private readonly ElfSymbolTable _symtab;
+    private readonly Dictionary<string, ElfSymbol> _defined = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<string> Defined { get; }
+    public IReadOnlyList<string> Undefined { get; }
+
+    private PatchObject(ElfFile elf)
+    {
+        _elf = elf;
+        _symtab = elf.Sections.OfType<ElfSymbolTable>().FirstOrDefault()
+            ?? throw new CliError("the patch object has no symbol table");
+        var undefined = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (ElfSymbol s in _symtab.Entries)
+        {
+            string name = s.Name.Value ?? "";
+            if (name.Length == 0 || s.Type is ElfSymbolType.Section or ElfSymbolType.File) continue;
+            if (s.SectionLink.IsEmpty && !s.SectionLink.IsSpecial) undefined.Add(name);
+            else if (s.SectionLink.SpecialIndex == 0 && s.SectionLink.Section == null) undefined.Add(name);
+            else if (s.Bind != ElfSymbolBind.Local) _defined.TryAdd(name, s);
+        }
+        Defined = _defined.Keys.Order(StringComparer.Ordinal).ToList();
+        Undefined = undefined.ToList();
+    }
+
+    public static PatchObject Read(byte[] bytes)
+    {
+        using var stream = new MemoryStream(bytes, writable: false);
+        if (!ElfFile.TryRead(stream, out ElfFile? elf, out DiagnosticBag? diagnostics) || elf == null)
+            throw new CliError("the patch object is not a readable ELF file: " + string.Join("; ", (diagnostics?.Messages ?? []).Take(3).Select(m => m.ToString())));
+        return new PatchObject(elf);
+    }
+
+    public bool IsDefined(string symbol) => _defined.ContainsKey(symbol);
+
+    /// <summary>The defined symbol of a MethodTable whose mangled name (without "_ZTV&lt;n&gt;") is <paramref name="stem"/>.</summary>
+    public string? MethodTableSymbol(string stem)
+    {
+        string name = "_ZTV" + stem.Length + stem;
+        return _defined.ContainsKey(name) ? name : null;
+    }
+
+    /// <summary>
+    /// The interfaces in a MethodTable's interface list, as the symbols its
+    /// relocations name. Layout (ilc 10.0.12, kernel/runtime/Internal/MethodTable.cs):
+    /// u32 flags, u32 base size, pointer related type, u16 vtable slots,
+    /// u16 interfaces, u32 hash; then the vtable, then the interface pointers.
+    /// </summary>
+    public IReadOnlyList<string> InterfacesOf(string methodTableSymbol)
+    {
+        ElfSymbol mt = _defined[methodTableSymbol];
+        if (mt.SectionLink.Section is not ElfStreamSection section)
+            throw new CliError($"MethodTable {methodTableSymbol} is not in a section with contents");
+        byte[] header = new byte[24];
+        section.Stream.Position = (long)mt.Value;
+        section.Stream.ReadExactly(header);
+        int slots = BitConverter.ToUInt16(header, 16);
+        int interfaces = BitConverter.ToUInt16(header, 18);
+        ulong listAt = mt.Value + 24 + 8UL * (ulong)slots;
+        var byOffset = new Dictionary<ulong, string>();
+        foreach (ElfRelocationTable rt in _elf.Sections.OfType<ElfRelocationTable>())
+        {
+            if (rt.Info.Section != section) continue;
+            foreach (ElfRelocation r in rt.Entries)
+                byOffset[r.Offset] = _symtab.Entries[(int)r.SymbolIndex].Name.Value ?? "";
+        }
+        var result = new List<string>();
+        for (int i = 0; i < interfaces; i++)
+            result.Add(byOffset.TryGetValue(listAt + 8UL * (ulong)i, out string? s) ? s : "(no relocation)");
+        return result;
+    }
+
+    /// <summary>Strips ilc's "_ZTV&lt;length&gt;" prefix from a MethodTable symbol.</summary>
+    public static string Unmangle(string symbol)
+    {
+        if (!symbol.StartsWith("_ZTV", StringComparison.Ordinal)) return symbol;
+        int i = 4;
+        while (i < symbol.Length && char.IsAsciiDigit(symbol[i])) i++;
+        return symbol[i..];
+    }
+}
