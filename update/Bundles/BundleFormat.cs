@@ -20,7 +20,7 @@ namespace Molt.Update.Bundles
     public static class BundleFormat
     {
         /// <summary>"MOLTPTCH" read as a little-endian u64.</summary>
-        public const ulong Magic = 0x484354504C544F4DUL;
+        public const ulong Magic = 0x48435450544C4F4DUL;
         public const ushort Version = 1;
         public const int HeaderSize = 112;
 

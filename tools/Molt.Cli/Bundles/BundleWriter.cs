@@ -32,9 +32,6 @@ public static class BundleWriter
     /// <param name="sign">Signs the bytes it is given (everything before the signature) and returns 64 bytes.</param>
     public static byte[] Write(BundleContents c, ReadOnlySpan<byte> keyId, Func<byte[], byte[]> sign)
     {
-        if (c.BuildId.Length != BundleFormat.BuildIdSize) throw new ArgumentException("build id must be 32 bytes");
-        if (keyId.Length != BundleFormat.KeyIdSize) throw new ArgumentException("key id must be 8 bytes");
-
         var strings = new MemoryStream();
         var updates = new byte[c.Updates.Count * BundleFormat.UpdateEntrySize];
         for (int i = 0; i < c.Updates.Count; i++)
@@ -57,8 +54,19 @@ public static class BundleWriter
         parts[(int)BundlePart.Strings] = strings.ToArray();
         parts[(int)BundlePart.EntrySymbol] = Encoding.ASCII.GetBytes(c.EntrySymbol);
         parts[(int)BundlePart.Object] = c.Object;
+        return Assemble(c.Arch, c.BaseLevel, c.Sequence, c.BuildId, parts, keyId, sign);
+    }
 
-        // Layout: each part at the previous end rounded up to its alignment.
+    /// <summary>
+    /// Lays out raw parts (in <see cref="BundlePart"/> order) canonically
+    /// behind the header, then the key id and the signature. Tests use it
+    /// to make bundles whose parts are well placed but whose contents are not.
+    /// </summary>
+    public static byte[] Assemble(BundleArch arch, uint baseLevel, ulong sequence, byte[] buildId, byte[][] parts, ReadOnlySpan<byte> keyId, Func<byte[], byte[]> sign)
+    {
+        if (parts.Length != BundleFormat.PartCount) throw new ArgumentException("six parts");
+        if (buildId.Length != BundleFormat.BuildIdSize) throw new ArgumentException("build id must be 32 bytes");
+        if (keyId.Length != BundleFormat.KeyIdSize) throw new ArgumentException("key id must be 8 bytes");
         var offsets = new int[BundleFormat.PartCount];
         long end = BundleFormat.HeaderSize;
         for (int p = 0; p < BundleFormat.PartCount; p++)
@@ -73,11 +81,11 @@ public static class BundleWriter
         PutU64(b, BundleFormat.OffMagic, BundleFormat.Magic);
         PutU16(b, BundleFormat.OffVersion, BundleFormat.Version);
         PutU16(b, BundleFormat.OffHeaderSize, BundleFormat.HeaderSize);
-        b[BundleFormat.OffArch] = (byte)c.Arch;
+        b[BundleFormat.OffArch] = (byte)arch;
         PutU32(b, BundleFormat.OffTotalSize, (uint)total);
-        PutU32(b, BundleFormat.OffBaseLevel, c.BaseLevel);
-        PutU64(b, BundleFormat.OffSequence, c.Sequence);
-        c.BuildId.CopyTo(b, BundleFormat.OffBuildId);
+        PutU32(b, BundleFormat.OffBaseLevel, baseLevel);
+        PutU64(b, BundleFormat.OffSequence, sequence);
+        buildId.CopyTo(b, BundleFormat.OffBuildId);
         for (int p = 0; p < BundleFormat.PartCount; p++)
         {
             PutU32(b, BundleFormat.OffParts + 8 * p, (uint)offsets[p]);

@@ -49,7 +49,7 @@ public static class Inspect
         }
 
         PatchObject po = PatchObject.Read(v.Object.ToArray());
-        o.WriteLine($"needs         {po.Undefined.Count} undefined symbol(s){(showSymbols ? ":" : " (--symbols lists them)")}");
+        o.WriteLine($"needs         {po.Undefined.Count} undefined symbol(s){(showSymbols ? ":" : " (listed without --summary)")}");
         if (showSymbols) foreach (string s in po.Undefined) o.WriteLine("  " + s);
         o.WriteLine($"defines       {po.Defined.Count} symbol(s){(showSymbols ? ":" : "")}");
         if (showSymbols) foreach (string s in po.Defined) o.WriteLine("  " + s);
