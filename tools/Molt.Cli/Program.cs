@@ -22,7 +22,7 @@ namespace Molt.Cli
             {
                 // The most specific complaint: an unknown word beats "command not provided".
                 string message = parsed.Errors.Select(e => e.Message).OrderBy(m => m.StartsWith("Unrecognized", StringComparison.Ordinal) ? 0 : 1).First();
-                Console.Error.WriteLine($"molt: error: {message} (molt --help)");
+                Console.Error.WriteLine($"molt: error: {OneLine(message)} (molt --help)");
                 return 2;
             }
             try
@@ -31,19 +31,26 @@ namespace Molt.Cli
             }
             catch (CliError e)
             {
-                Console.Error.WriteLine($"molt: error: {e.Message}");
+                Console.Error.WriteLine($"molt: error: {OneLine(e.Message)}");
                 return 1;
             }
             catch (IOException e)
             {
-                Console.Error.WriteLine($"molt: error: {e.Message}");
+                Console.Error.WriteLine($"molt: error: {OneLine(e.Message)}");
                 return 1;
             }
             catch (UnauthorizedAccessException e)
             {
-                Console.Error.WriteLine($"molt: error: {e.Message}");
+                Console.Error.WriteLine($"molt: error: {OneLine(e.Message)}");
                 return 1;
             }
+        }
+
+        /// <summary>A message on one line: "Must be one of:\n\t'a'\n\t'b'" becomes "Must be one of: 'a', 'b'".</summary>
+        public static string OneLine(string message)
+        {
+            string[] lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return lines.Length <= 1 ? message.Trim() : lines[0] + " " + string.Join(", ", lines[1..]);
         }
 
         private static IAnsiConsole Out { get; } = AnsiConsole.Create(new AnsiConsoleSettings
