@@ -25,6 +25,7 @@ namespace Molt.Testing
             Molt.Tests.SmpTests.Register();
             Molt.Tests.InterruptTests.Register();
             Molt.Update.Tests.UpdateTests.Register();
+            Molt.Update.Tests.BundleTests.Register();
         }
     }
 }
