@@ -81,9 +81,10 @@ public sealed class Toolchain
     }
 
     /// <summary>
-    /// The kernel build's id: build/&lt;arch&gt;/build-id (64 hex digits) when
-    /// the build writes one, else SHA-256 over build/&lt;arch&gt;/molt.elf,
-    /// the same definition.
+    /// The kernel build's id: build/&lt;arch&gt;/build-id (64 hex digits, the
+    /// SHA-256 of the image before its symbol table is added, which the
+    /// kernel prints at boot) when the build writes one; else, in older
+    /// trees, SHA-256 over build/&lt;arch&gt;/molt.elf.
     /// </summary>
     public byte[] BuildId(string arch)
     {
