@@ -44,6 +44,12 @@ namespace Molt.Cli
                 Console.Error.WriteLine($"molt: error: {OneLine(e.Message)}");
                 return 1;
             }
+            catch (Exception e)
+            {
+                // Still one line: the details would help a bug report, not the user.
+                Console.Error.WriteLine($"molt: error: unexpected {e.GetType().Name}: {OneLine(e.Message)} (a bug in molt)");
+                return 1;
+            }
         }
 
         /// <summary>A message on one line: "Must be one of:\n\t'a'\n\t'b'" becomes "Must be one of: 'a', 'b'".</summary>

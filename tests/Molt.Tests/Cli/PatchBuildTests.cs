@@ -134,7 +134,7 @@ public class PatchBuildTests : IDisposable
     }
 
     [KernelBuildFact]
-    public void AbstractKernelBase_WithOnlyAbstractOverrides_Builds()
+    public void AbstractKernelBase_AndInterfaceExtendingAKernelOne_Build()
     {
         NewTiny("""
             namespace Patches.Tiny {
@@ -143,6 +143,9 @@ public class PatchBuildTests : IDisposable
                     public override bool ImportState(object into, object from, int format) => true;
                     public override string ToString() => "fac";
                 }
+                // A patch interface that extends a kernel one; the class implementing it keeps both.
+                public interface IMine : System.IComparable<object> { int More(); }
+                public sealed class Mine : IMine { public int CompareTo(object o) => 0; public int More() => 1; }
             }
             """);
         ToolResult r = Build();

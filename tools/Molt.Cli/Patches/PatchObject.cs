@@ -28,8 +28,8 @@ public sealed class PatchObject
         {
             string name = s.Name.Value ?? "";
             if (name.Length == 0 || s.Type is ElfSymbolType.Section or ElfSymbolType.File) continue;
-            if (s.SectionLink.IsEmpty && !s.SectionLink.IsSpecial) undefined.Add(name);
-            else if (s.SectionLink.SpecialIndex == 0 && s.SectionLink.Section == null) undefined.Add(name);
+            // Section index 0 (SHN_UNDEF): the kernel must supply it.
+            if (s.SectionLink.Section == null && s.SectionLink.SpecialIndex == 0) undefined.Add(name);
             else if (s.Bind != ElfSymbolBind.Local) _defined.TryAdd(name, s);
         }
         Defined = _defined.Keys.Order(StringComparer.Ordinal).ToList();

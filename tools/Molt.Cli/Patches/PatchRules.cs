@@ -54,9 +54,12 @@ public static class PatchRules
             if (self.DefinitionName == "<Module>") continue;
             string cls = self.Display;
 
-            // 1 and 3: kernel interfaces.
+            // 1 and 3: kernel interfaces, on classes and structs (a patch
+            // interface extending a kernel one is checked where a class implements it).
+            bool isInterface = (def.Attributes & TypeAttributes.Interface) != 0;
             foreach (InterfaceImplementationHandle ih in def.GetInterfaceImplementations())
             {
+                if (isInterface) break;
                 SigType iface = Decode(p, types, p.GetInterfaceImplementation(ih).Interface);
                 if (!iface.IsKernel) continue;
                 if (!iface.IsGeneric)
