@@ -9,7 +9,7 @@ namespace Molt.Cli.Commands;
 /// <summary><c>molt patch inspect</c>: every field of a bundle, its signature status and the object's symbols.</summary>
 public static class Inspect
 {
-    /// <returns>The report's lines; throws <see cref="CliError"/> when the bundle is refused or its signature fails.</returns>
+    /// <summary>Writes the report to <paramref name="o"/>; throws <see cref="CliError"/> when the bundle is refused or its signature fails.</summary>
     public static void Run(string path, string? keyPath, bool showSymbols, TextWriter o)
     {
         if (!File.Exists(path)) throw new CliError($"{path} does not exist");
@@ -37,14 +37,14 @@ public static class Inspect
 
         string? signatureFailure = null;
         if (keyPath == null)
-            o.WriteLine("signature     not checked (give --key <public key file>)");
+            o.WriteLine("verified      no (give --key <public key file>)");
         else
         {
             byte[] publicKey = SigningKeys.ReadPublicKey(keyPath);
             byte[] keyId = SigningKeys.KeyId(publicKey);
             bool idMatches = keyId.AsSpan().SequenceEqual(v.KeyId);
             bool valid = SigningKeys.Verify(publicKey, v.SignedBytes, v.Signature);
-            o.WriteLine($"signature     {(valid ? "valid" : "INVALID")} against {keyPath} (key id {Convert.ToHexStringLower(keyId)}{(idMatches ? ", matches" : ", differs from the bundle's")})");
+            o.WriteLine($"verified      {(valid ? "valid" : "INVALID")} against {keyPath} (key id {Convert.ToHexStringLower(keyId)}{(idMatches ? ", matches" : ", differs from the bundle's")})");
             if (!valid) signatureFailure = $"{path}: the signature does not verify against {keyPath}{(idMatches ? "" : " (signed by another key: key id " + Convert.ToHexStringLower(v.KeyId) + ")")}";
         }
 
