@@ -106,14 +106,17 @@ public static class PatchBuilder
         {
             string? mt = po.MethodTableSymbol(use.ClassStem)
                 ?? throw new CliError($"patch rule: the MethodTable of {use.ClassName} (_ZTV…{use.ClassStem}) is not in the object, so the kernel could never see it as {use.Interface.Display}");
-            IReadOnlyList<string> list = po.InterfacesOf(mt);
-            bool kept = list.Any(s =>
+            PatchObject.InterfaceFacts f = po.InterfacesOf(mt);
+            int index = -1;
+            for (int i = 0; i < f.Interfaces.Count && index < 0; i++)
             {
-                string n = PatchObject.Unmangle(s);
-                return n == use.Interface.Stem || n.StartsWith(use.Interface.Stem + "<", StringComparison.Ordinal);
-            });
-            if (!kept)
-                throw new CliError($"patch rule: {use.ClassName} would lose the kernel interface {use.Interface.Display}: its MethodTable lists {list.Count} interface(s){(list.Count > 0 ? " (" + string.Join(", ", list) + ")" : "")} and an empty dispatch map for it, so the kernel's casts and calls would fail");
+                string n = PatchObject.Unmangle(f.Interfaces[i]);
+                if (n == use.Interface.Stem || n.StartsWith(use.Interface.Stem + "<", StringComparison.Ordinal)) index = i;
+            }
+            if (index < 0)
+                throw new CliError($"patch rule: {use.ClassName} would lose the kernel interface {use.Interface.Display}: its MethodTable lists {f.Interfaces.Count} interface(s){(f.Interfaces.Count > 0 ? " (" + string.Join(", ", f.Interfaces) + ")" : "")} and an empty dispatch map for it, so the kernel's casts and calls would fail");
+            if (use.InterfaceMethods > 0 && f.DispatchEntries[index] == 0)
+                throw new CliError($"patch rule: {use.ClassName} lists the kernel interface {use.Interface.Display} but its dispatch map has no entry for it{(f.HasDispatchMap ? "" : " (no dispatch map at all)")}, so the kernel's calls through it would fail");
         }
     }
 

@@ -53,23 +53,67 @@ public sealed class PatchObject
         return _defined.ContainsKey(name) ? name : null;
     }
 
+    /// <summary>What a MethodTable says about interfaces: its interface list and, per list index, its dispatch-map entries.</summary>
+    public sealed record InterfaceFacts(IReadOnlyList<string> Interfaces, IReadOnlyList<int> DispatchEntries, bool HasDispatchMap);
+
+    private const uint HasDispatchMapFlag = 0x00040000;
+
     /// <summary>
     /// The interfaces in a MethodTable's interface list, as the symbols its
-    /// relocations name. Layout (ilc 10.0.12, kernel/runtime/Internal/MethodTable.cs):
-    /// u32 flags, u32 base size, pointer related type, u16 vtable slots,
-    /// u16 interfaces, u32 hash; then the vtable, then the interface pointers.
+    /// relocations name, and how many dispatch-map entries each has. Layout
+    /// (ilc 10.0.12, kernel/runtime/Internal/MethodTable.cs): u32 flags,
+    /// u32 base size, pointer related type, u16 vtable slots, u16 interfaces,
+    /// u32 hash; then the vtable, the interface pointers, and rel32 pointers
+    /// to the type manager, the writable data and (flag 0x00040000) the
+    /// dispatch map: u16 standard, default, standard-static and default-static
+    /// counts, then 6-byte entries {u16 interface index, u16 slot, u16 implementation}.
     /// </summary>
-    public IReadOnlyList<string> InterfacesOf(string methodTableSymbol)
+    public InterfaceFacts InterfacesOf(string methodTableSymbol)
     {
         ElfSymbol mt = _defined[methodTableSymbol];
-        if (mt.SectionLink.Section is not ElfStreamSection section)
-            throw new CliError($"MethodTable {methodTableSymbol} is not in a section with contents");
-        byte[] header = new byte[24];
-        section.Stream.Position = (long)mt.Value;
-        section.Stream.ReadExactly(header);
+        ElfStreamSection section = ContentsOf(mt, methodTableSymbol);
+        byte[] header = Read(section, mt.Value, 24);
+        uint flags = BitConverter.ToUInt32(header, 0);
         int slots = BitConverter.ToUInt16(header, 16);
         int interfaces = BitConverter.ToUInt16(header, 18);
         ulong listAt = mt.Value + 24 + 8UL * (ulong)slots;
+        Dictionary<ulong, string> relocations = RelocationsOf(section);
+        var names = new List<string>();
+        for (int i = 0; i < interfaces; i++)
+            names.Add(relocations.TryGetValue(listAt + 8UL * (ulong)i, out string? s) ? s : "(no relocation)");
+
+        var entries = new int[interfaces];
+        bool hasMap = (flags & HasDispatchMapFlag) != 0;
+        if (hasMap && relocations.TryGetValue(listAt + 8UL * (ulong)interfaces + 8, out string? mapName) && _defined.TryGetValue(mapName, out ElfSymbol map))
+        {
+            ElfStreamSection mapSection = ContentsOf(map, mapName);
+            byte[] counts = Read(mapSection, map.Value, 8);
+            int instanceEntries = BitConverter.ToUInt16(counts, 0) + BitConverter.ToUInt16(counts, 2);
+            byte[] table = Read(mapSection, map.Value + 8, 6 * instanceEntries);
+            for (int e = 0; e < instanceEntries; e++)
+            {
+                int index = BitConverter.ToUInt16(table, 6 * e);
+                if (index < interfaces) entries[index]++;
+            }
+        }
+        return new InterfaceFacts(names, entries, hasMap);
+    }
+
+    private static ElfStreamSection ContentsOf(ElfSymbol symbol, string name) =>
+        symbol.SectionLink.Section as ElfStreamSection ?? throw new CliError($"{name} is not in a section with contents");
+
+    private static byte[] Read(ElfStreamSection section, ulong at, int length)
+    {
+        if (at + (ulong)length > (ulong)section.Stream.Length)
+            throw new CliError($"the patch object is malformed: {length} bytes at {at} run past section {section.Name.Value}");
+        var bytes = new byte[length];
+        section.Stream.Position = (long)at;
+        section.Stream.ReadExactly(bytes);
+        return bytes;
+    }
+
+    private Dictionary<ulong, string> RelocationsOf(ElfSection section)
+    {
         var byOffset = new Dictionary<ulong, string>();
         foreach (ElfRelocationTable rt in _elf.Sections.OfType<ElfRelocationTable>())
         {
@@ -77,10 +121,7 @@ public sealed class PatchObject
             foreach (ElfRelocation r in rt.Entries)
                 byOffset[r.Offset] = _symtab.Entries[(int)r.SymbolIndex].Name.Value ?? "";
         }
-        var result = new List<string>();
-        for (int i = 0; i < interfaces; i++)
-            result.Add(byOffset.TryGetValue(listAt + 8UL * (ulong)i, out string? s) ? s : "(no relocation)");
-        return result;
+        return byOffset;
     }
 
     /// <summary>Strips ilc's "_ZTV&lt;length&gt;" prefix from a MethodTable symbol.</summary>

@@ -6,7 +6,7 @@ using System.Text;
 namespace Molt.Cli.Patches;
 
 /// <summary>A patch class that implements a kernel interface: it must keep it in its MethodTable.</summary>
-public sealed record KernelInterfaceUse(string ClassName, string ClassStem, SigType Interface);
+public sealed record KernelInterfaceUse(string ClassName, string ClassStem, SigType Interface, int InterfaceMethods);
 
 /// <summary>What the rule check learnt about a compiled patch.</summary>
 public sealed record PatchFacts(IReadOnlyList<KernelInterfaceUse> KernelInterfaces, string EntryStem, string EntryMethod);
@@ -68,7 +68,10 @@ public static class PatchRules
                     throw new CliError($"patch rule: {cls} implements the kernel interface {iface.Display} over {(bad.IsGenericParameter ? "a type parameter" : "the value type " + bad.Display)}; kernel interfaces a patch implements must have reference-type arguments");
                 if (def.GetGenericParameters().Count > 0)
                     throw new CliError($"patch rule: the generic class {cls} implements the kernel interface {iface.Display}; only non-generic patch classes may implement kernel interfaces");
-                uses.Add(new KernelInterfaceUse(cls, self.Stem, iface));
+                int methods = kernelTypes.TryGetValue(iface.DefinitionName!, out TypeDefinitionHandle kid)
+                    ? k.GetTypeDefinition(kid).GetMethods().Count(m => (k.GetMethodDefinition(m).Attributes & MethodAttributes.Static) == 0)
+                    : 0;
+                uses.Add(new KernelInterfaceUse(cls, self.Stem, iface, methods));
             }
 
             // 2: overrides of kernel virtuals.
