@@ -10,6 +10,8 @@
 #   make usb        build/$(ARCH)/molt.img, a disk image for dd: Limine GPT+ESP, else GRUB (x64)
 #   make images-repro  build every image twice and compare the bytes
 #   make bench-boot boot time per boot path: table, and build/$(ARCH)/boot-bench.json
+#   make tools      build/host/molt, the host tool (keys, patch new/build/inspect: docs/patching.md)
+#   make keys       build/keys/molt-signing.{key,pub} if missing, and the kernel's trusted-key files
 # ARCH=x64 (default) or ARCH=arm64.  CMDLINE="..." sets the kernel command line.
 
 ARCH ?= x64
@@ -240,4 +242,38 @@ test:
 	@dotnet $(TEST_DRIVER) --root $(ROOT) --no-build $(TEST_ARGS)
 
 clean:
-	rm -rf build ci/*/bin ci/*/obj tests/*/bin tests/*/obj
+	rm -rf build ci/*/bin ci/*/obj tests/*/bin tests/*/obj tools/*/bin tools/*/obj
+
+# ---- host tool and signing keys (docs/patching.md) ----
+# build/host/molt is a launcher for the tool in build/host/bin; it finds this
+# tree from its own location (MOLT_ROOT overrides). Keys live in
+# $(KEY_DIR), never in git: the secret key signs bundles, and the public one
+# is exported for the kernel image (trusted-key.S: .rodata symbols
+# molt_trusted_public_key and molt_trusted_key_id; trusted-key.bin: 32 raw bytes).
+.PHONY: tools keys
+HOST := build/host
+KEY_DIR ?= build/keys
+MOLT_CLI_SOURCES := $(shell find tools/Molt.Cli update/Bundles -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' 2>/dev/null) tools/Molt.Cli/Molt.Cli.csproj
+
+tools: $(HOST)/molt
+
+$(HOST)/bin/molt.dll: $(MOLT_CLI_SOURCES)
+	@echo "dotnet build tools/Molt.Cli -> $(HOST)/bin"
+	@mkdir -p $(HOST) && dotnet build tools/Molt.Cli -c Release -o $(HOST)/bin --nologo -v q > $(HOST)/build.log 2>&1 \
+		|| (cat $(HOST)/build.log; exit 1)
+	@touch $@
+
+$(HOST)/molt: $(HOST)/bin/molt.dll tools/molt-launcher.sh
+	@install -m 755 tools/molt-launcher.sh $@
+	@echo "tool   $@ (try: $@ --help)"
+
+keys: $(KEY_DIR)/trusted-key.S $(KEY_DIR)/trusted-key.bin
+
+$(KEY_DIR)/molt-signing.pub: | $(HOST)/molt
+	@$(HOST)/molt keygen -o $(KEY_DIR)
+
+$(KEY_DIR)/trusted-key.S: $(KEY_DIR)/molt-signing.pub $(HOST)/molt
+	@$(HOST)/molt key export $< --format asm -o $@
+
+$(KEY_DIR)/trusted-key.bin: $(KEY_DIR)/molt-signing.pub $(HOST)/molt
+	@$(HOST)/molt key export $< --format bin -o $@

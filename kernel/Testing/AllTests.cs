@@ -27,6 +27,7 @@ namespace Molt.Testing
             Molt.Update.Tests.UpdateTests.Register();
             Molt.Update.Tests.TrustTests.Register();
             Molt.Update.Tests.LinkerTests.Register();
+            Molt.Update.Tests.BundleTests.Register();
         }
     }
 }
