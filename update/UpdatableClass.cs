@@ -109,7 +109,9 @@ namespace Molt.Update
             for (int c = 0; c < _counts.Length; c++)
             {
                 int n = Volatile.Read(in _counts[c]);
-                for (int i = 0; i < n && k < all.Length; i++) all[k++] = _instances[c][i];
+                int[] list = _instances[c];
+                if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.SnapshotListRead, c);
+                for (int i = 0; i < n && k < all.Length; i++) all[k++] = list[i];
             }
             return all;
         }

@@ -29,6 +29,7 @@ namespace Molt.Update.Tests
             TestRunner.Add("update.call_chain_within_the_set_passes_block", &CallChainWithinSet);
             TestRunner.Add("update.second_update_is_refused_while_one_runs", &SecondUpdateRefused);
             TestRunner.Add("update.rollback_restores_previous_version", &Rollback);
+            UpdateFixTests.Register();
         }
 
         private static int Cpus => Processors.Online;
