@@ -125,6 +125,7 @@ namespace Molt.Update
                         continue;
                     }
                     object rep = root.RepresentativeFor(cpu->Index);
+                    if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.MissBeforeInstall, root.Id);
                     // Cache only objects not waiting for a conversion: the next access must see Pending.
                     if (root.Pending == null) Install(cpu, root, rep);
                     if (irq) Cpu.EnableInterrupts();
