@@ -165,7 +165,8 @@ namespace Molt.Update
             for (int i = 0; i < nCls; i++) work.Touch(q.Classes[i]);
             for (int i = 0; i < nObj; i++) work.Touch(Objects.Root(new ObjectId(q.Ids[i])).Class);
             for (int i = 0; i < nCls; i++) work.SwitchFactory(q.Classes[i], q.ClassTo[i]);
-            if (!HotSwap.Marker(ref r, HotSwap.ForwardTimeoutNs, out r.StuckCpu))
+            // Only needed when a factory switched or a conversion may be running (objects alone: HotSwap's own marker suffices).
+            if ((nCls > 0 || work.DisarmedCount > 0) && !HotSwap.Marker(ref r, HotSwap.ForwardTimeoutNs, out r.StuckCpu))
             {
                 work.Undo(ref r);
                 work.End();
@@ -281,7 +282,7 @@ namespace Molt.Update
             for (int i = 0; i < nCls; i++) work.Touch(level.Classes[i]);
             for (int i = 0; i < nObj; i++) work.Touch(Objects.Root(new ObjectId(level.Ids[i])).Class);
             for (int i = 0; i < nCls; i++) work.SwitchFactory(level.Classes[i], level.ClassFrom[i]);
-            if (!HotSwap.Marker(ref r, HotSwap.ForwardTimeoutNs, out r.StuckCpu))
+            if ((nCls > 0 || work.DisarmedCount > 0) && !HotSwap.Marker(ref r, HotSwap.ForwardTimeoutNs, out r.StuckCpu))
             {
                 work.UndoRollback(ref r);
                 work.End();

@@ -97,6 +97,7 @@ namespace Molt.Update
             Volatile.Write(ref cls.Factory, to);
         }
 
+        public int DisarmedCount => _disarmedCount;
         public UpdatableFactory ClassFrom(int i) => _before[i];
         public UpdatableFactory ObjectFrom(int i) => _setFrom[i];
 

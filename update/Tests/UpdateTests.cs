@@ -30,6 +30,8 @@ namespace Molt.Update.Tests
             TestRunner.Add("update.second_update_is_refused_while_one_runs", &SecondUpdateRefused);
             TestRunner.Add("update.rollback_restores_previous_version", &Rollback);
             UpdateFixTests.Register();
+            UpdateApiTests.Register();
+            UpdateMutantTests.Register();
         }
 
         private static int Cpus => Processors.Online;
