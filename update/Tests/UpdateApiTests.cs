@@ -141,13 +141,20 @@ namespace Molt.Update.Tests
 
             var bad = Counter(2);
             if (selfCheck) bad.FailSelfCheck = true; else bad.FailImport = true;
+            s_eager = eager; s_madeDuring = default;
+            UpdateHooks.Set(&CreateDuringUpdate);
             var q = UpdateRequest.Create("patch", 1, 2);
             t.True(q.AddClass(eager, new CellFactory(2), false), "eager class");
             t.True(q.AddClass(lazy, new CellFactory(2), true), "lazy class");
             t.True(q.AddObject(x, bad), "object");
             UpdateReport r = UpdateManager.Apply(q);
+            UpdateHooks.Set(null);
             q.Free();
             t.True(!r.Committed, "the patch failed");
+            t.True(s_madeDuring.IsValid, "an instance was made by the new factory during the update");
+            Operations.Begin();
+            using (var c = Objects.Use<ICell>(s_madeDuring)) t.Equal(1, c.Target.Version, "it was swapped back to version 1 with the undo");
+            Operations.End();
             t.True(r.Step == (selfCheck ? UpdateStep.SelfCheck : UpdateStep.Transfer), "in the step that failed");
             t.Equal(x.Value, r.ObjectId, "naming the object that failed");
             t.Equal(level, UpdateManager.Level, "level unchanged");
@@ -173,6 +180,14 @@ namespace Molt.Update.Tests
             ObjectId fresh = eager.Create();
             t.Equal(1, Objects.Root(fresh).Version, "new instances are version 1");
             Heap.Free(ek); Heap.Free(el);
+        }
+
+        private static UpdatableClass s_eager;
+        private static ObjectId s_madeDuring;
+
+        private static void CreateDuringUpdate(UpdatePoint point, int unused)
+        {
+            if (point == UpdatePoint.BeforeMarkPending && !s_madeDuring.IsValid) s_madeDuring = s_eager.Create();
         }
 
         private static void PatchTransferFails(TestContext t) => PatchFails(t, false);

@@ -19,7 +19,9 @@ namespace Molt.Update.Tests
         {
             TestRunner.Add("update.fix.two_lazy_classes_both_convert", &TwoLazyClasses);
             TestRunner.Add("update.fix.snapshot_survives_a_growing_list", &SnapshotSurvivesGrowth);
+            TestRunner.Add("update.fix.snapshot_outside_an_operation_survives_a_collection", &SnapshotSurvivesCollection);
             TestRunner.Add("update.fix.rollback_undoes_a_lazy_update", &RollbackUndoesLazy);
+            TestRunner.Add("update.lazy.armed_class_survives_an_object_update", &ArmedClassSurvivesObjectUpdate);
         }
 
         private static int Cpus => Processors.Online;
@@ -84,10 +86,14 @@ namespace Molt.Update.Tests
             for (int i = 0; i < (int)count; i++) s_grown.Create();
         }
 
+        private static bool s_collectWhileSnapshotting;
+
         private static void GrowAndReuse(nint unused)
         {
             s_snapReached.Wait();
             s_grown.Create(); // the 65th: the list of 64 is replaced by one of 128
+            // The snapshot is an operation: no marker can pass, so nothing is freed here.
+            if (s_collectWhileSnapshotting) UpdatableClass.CollectRetiredLists(50_000_000);
             // Whatever the old list's memory holds now is not an instance id.
             for (int i = 0; i < s_reuse.Length; i++)
             {
@@ -97,17 +103,28 @@ namespace Molt.Update.Tests
             s_snapGo.Set();
         }
 
-        private static void SnapshotSurvivesGrowth(TestContext t)
+        private static void SnapshotSurvivesGrowth(TestContext t) => SnapshotDuringGrowth(t, false);
+
+        // A caller outside any operation (paused) takes a snapshot while the
+        // list it copies is outgrown and a collection runs: the snapshot must
+        // count as an operation itself, or the collection frees the list under it.
+        private static void SnapshotSurvivesCollection(TestContext t) => SnapshotDuringGrowth(t, true);
+
+        private static void SnapshotDuringGrowth(TestContext t, bool collect)
         {
+            UpdatableClass.CollectRetiredLists(Molt.Update.Quiescence.DefaultTimeoutNs);
             s_grown = new UpdatableClass("tiny-list", new CellFactory(1));
             s_growCpu = Cpus - 1;
+            s_collectWhileSnapshotting = collect;
             Thread fill = Scheduler.Spawn(&CreateOnCpu, 64, "fill", s_growCpu);
             fill.Join(); Heap.Free(fill);
             s_snapReached = new Event(); s_snapGo = new Event();
             s_reuse = new int[8][];
             UpdateHooks.Set(&SnapshotHook);
             Thread grower = Scheduler.Spawn(&GrowAndReuse, 0, "grow", s_growCpu);
+            int depth = collect ? Operations.Pause() : 0;
             int[] snap = s_grown.SnapshotInstances();
+            Operations.Resume(depth);
             UpdateHooks.Set(null);
             grower.Join(); Heap.Free(grower);
             int foreign = 0;
@@ -120,6 +137,7 @@ namespace Molt.Update.Tests
             t.Equal(0, foreign, "every id in the snapshot is an instance of the class (the list it copied was not freed under it)");
             for (int i = 0; i < s_reuse.Length; i++) Heap.Free(s_reuse[i]);
             Heap.Free(s_reuse); Heap.Free(snap); Heap.Free(s_snapReached); Heap.Free(s_snapGo);
+            UpdatableClass.CollectRetiredLists(Molt.Update.Quiescence.DefaultTimeoutNs);
         }
 
         // Bug 3: UpdateClassLazily raised the level without recording the
@@ -147,6 +165,29 @@ namespace Molt.Update.Tests
             t.True(back2.Committed, "the object update rolls back next");
             t.Equal(1, Objects.Root(x).Version, "object back at version 1");
             t.Equal(level, UpdateManager.Level, "level restored");
+            UpdateManager.CollectRetired();
+            Heap.Free(ids);
+        }
+
+        // An update that touches a lazily armed class (here: one of its
+        // instances swapped explicitly) disarms it while it runs; the class
+        // must be armed again afterwards, or its other instances never convert.
+        private static void ArmedClassSurvivesObjectUpdate(TestContext t)
+        {
+            var c1 = new CellFactory(1);
+            var cells = new UpdatableClass("cell", c1);
+            int[] ids = MakeCells(cells, c1, 6, 900);
+            UpdateReport lazy = UpdateManager.UpdateClassLazily("cells-v2", cells, new CellFactory(2));
+            t.True(lazy.Committed, "lazy update armed");
+            UpdateReport one = UpdateManager.SwapObjects("one-cell-v3", new int[] { ids[0] }, new UpdatableFactory[] { new CellFactory(3) });
+            t.True(one.Committed, "one instance swapped to version 3");
+            int wrong = 0;
+            Operations.Begin();
+            for (int i = 0; i < ids.Length; i++)
+                using (var c = Objects.Use<ICell>(new ObjectId(ids[i])))
+                    if (c.Target.Version != (i == 0 ? 3 : 2) || c.Target.Value != 900 + i) wrong++;
+            Operations.End();
+            t.Equal(0, wrong, "the swapped instance is version 3, the others still convert to version 2 on access");
             UpdateManager.CollectRetired();
             Heap.Free(ids);
         }
