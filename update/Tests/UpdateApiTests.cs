@@ -151,6 +151,14 @@ namespace Molt.Update.Tests
             UpdateHooks.Set(null);
             q.Free();
             t.True(!r.Committed, "the patch failed");
+            // Every object released (a call into one still blocked would wait for ever).
+            int blocked = Objects.Root(x).CurrentState != RootState.Normal ? 1 : 0;
+            for (int i = 0; i < 8; i++)
+            {
+                if (Objects.Root(new ObjectId(ek[i])).CurrentState != RootState.Normal) blocked++;
+                if (Objects.Root(new ObjectId(el[i])).CurrentState != RootState.Normal) blocked++;
+            }
+            if (!t.Equal(0, blocked, "every object of the patch is released")) return;
             t.True(s_madeDuring.IsValid, "an instance was made by the new factory during the update");
             Operations.Begin();
             using (var c = Objects.Use<ICell>(s_madeDuring)) t.Equal(1, c.Target.Version, "it was swapped back to version 1 with the undo");
@@ -160,11 +168,12 @@ namespace Molt.Update.Tests
             t.Equal(level, UpdateManager.Level, "level unchanged");
             t.Equal(1, eager.Version, "the eager class's factory is back");
             t.Equal(1, lazy.Version, "the lazy class's factory is back");
+            // The old representatives themselves are back (checked before any call: a freed one must not be called).
+            if (!t.True(Objects.Root(x).Representative(0) == xRep, "the object serves through its own representative")) return;
+            if (!t.True(Objects.Root(new ObjectId(ek[3])).Representative(0) == ekRep, "the eager class's instances keep theirs")) return;
             int v;
             t.Equal(11, Total(x, out v), "the object's state is intact");
             t.Equal(1, v, "and version 1 serves it");
-            t.True(Objects.Root(x).Representative(0) == xRep, "through its own representative");
-            t.True(Objects.Root(new ObjectId(ek[3])).Representative(0) == ekRep, "the eager class's instances keep theirs");
             int pending = 0, wrong = 0;
             Operations.Begin();
             for (int i = 0; i < 8; i++)
