@@ -86,7 +86,7 @@ namespace Molt.Update
             r.Reason = reason;
             r.ObjectId = root != null ? root.Id : 0;
             r.ClassName = root != null && root.Class != null ? root.Class.Name : null;
-            Log.Warn("update", $"swap of {r.Objects} objects failed in step {(int)step}: {reason} (object {r.ObjectId})");
+            Log.Warn("update", $"swap of {r.Objects} objects failed in the {UpdateReport.StepName(step)} step: {reason} (object {r.ObjectId})");
             return false;
         }
 
@@ -160,6 +160,7 @@ namespace Molt.Update
                 Abort(roots, n);
                 return Fail(ref r, SwapOutcome.DrainTimeout, UpdateStep.Block, "calls inside the objects did not drain (a call cycle among the objects swapped together?)", roots[busy]);
             }
+            if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.AfterDrain, n > 0 ? roots[0].Id : 0);
             // 4. Transfer into new representatives.
             var fresh = new object[n][];
             for (int i = 0; i < n; i++)

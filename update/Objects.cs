@@ -125,7 +125,6 @@ namespace Molt.Update
                         continue;
                     }
                     object rep = root.RepresentativeFor(cpu->Index);
-                    if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.MissBeforeInstall, root.Id);
                     // Cache only objects not waiting for a conversion: the next access must see Pending.
                     if (root.Pending == null) Install(cpu, root, rep);
                     if (irq) Cpu.EnableInterrupts();
@@ -140,6 +139,7 @@ namespace Molt.Update
                     // Count first, then look again: the updater sets Block and
                     // then reads the count, so either it sees this call or this
                     // call sees Block (and, unless admitted there, backs off).
+                    if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.MissBeforeCount, root.Id);
                     root.AdmitCounted(self);
                     int now = Volatile.Read(in root.State);
                     if (now == (int)RootState.Forward || (now == (int)RootState.Block && inside))
@@ -168,6 +168,7 @@ namespace Molt.Update
         /// </summary>
         private static void Install(CpuLocal* cpu, ObjectRoot root, object rep)
         {
+            if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.MissBeforeInstall, root.Id);
             nint* slot = &cpu->LocalTranslations[root.Id];
             Interlocked.Exchange(ref *slot, ObjectRef.AddressOf(rep));
             if (Volatile.Read(in root.State) != (int)RootState.Normal || root.Pending != null || root.RepresentativeFor(cpu->Index) != rep)

@@ -3,8 +3,12 @@ namespace Molt.Update
     /// <summary>Where a test hook can stop the update core (see <see cref="UpdateHooks"/>).</summary>
     public enum UpdatePoint
     {
-        /// <summary>Objects' miss path, Normal state: the state and representative are read, the LTT entry not yet installed. Interrupts are off. Argument: the object id.</summary>
+        /// <summary>Objects' miss path, Normal state: the state, Pending and the representative are read and the entry is about to be installed (the install's re-check comes after it). Interrupts are off. Argument: the object id.</summary>
         MissBeforeInstall,
+        /// <summary>Objects' miss path, Forward (or Block and inside the set): the state is read, the call not yet counted. Interrupts are off. Argument: the object id.</summary>
+        MissBeforeCount,
+        /// <summary>HotSwap step 3: the counted calls drained; the transfer comes next. Argument: the first object id.</summary>
+        AfterDrain,
         /// <summary>HotSwap step 2: every root of the set is Forward and its entries cleared; the marker wait comes next. Argument: the first object id.</summary>
         AfterForwardFlush,
         /// <summary>Lazy arming: factories switched and a marker passed; no instance is Pending yet. Argument: 0.</summary>

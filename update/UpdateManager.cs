@@ -127,7 +127,7 @@ namespace Molt.Update
             if (r.Committed)
                 Log.Info("update", $"'{q.Name}' committed at level {r.Level}: {r.Objects} objects swapped, {r.LazyInstances} lazy, {r.TotalNs / 1000} us ({r.QuiescenceNs / 1000} quiescence, {r.BlockNs / 1000} blocked, longest call wait {r.MaxBlockedNs / 1000} us)");
             else
-                Log.Warn("update", $"'{q.Name}' failed in step {(int)r.Step}: {r.Reason} (object {r.ObjectId})");
+                Log.Warn("update", $"'{q.Name}' failed in the {UpdateReport.StepName(r.Step)} step: {r.Reason} (object {r.ObjectId})");
             Leave();
             UpdatableClass.CollectRetiredLists(Quiescence.DefaultTimeoutNs);
             return r;

@@ -78,6 +78,19 @@ namespace Molt.Update
 
         public bool Committed => Outcome == SwapOutcome.Committed;
 
+        /// <summary>The step's name, for logs.</summary>
+        public static string StepName(UpdateStep step) => step switch
+        {
+            UpdateStep.Validate => "validate",
+            UpdateStep.Negotiate => "negotiate",
+            UpdateStep.Forward => "forward",
+            UpdateStep.Block => "block/drain",
+            UpdateStep.Transfer => "transfer",
+            UpdateStep.SelfCheck => "self-check",
+            UpdateStep.Commit => "commit",
+            _ => "none",
+        };
+
         internal static UpdateReport Refused(SwapOutcome outcome, UpdateStep step, string reason, int objectId = 0, string className = null)
         {
             var r = new UpdateReport();

@@ -75,7 +75,9 @@ done < "$OUT/list.txt"
 restore
 # Leave the clean kernels built.
 for arch in $built_arches; do make --no-print-directory ARCH="$arch" > /dev/null 2>&1 || echo "warning: the clean tree did not build for $arch"; done
+# A mutant listed as equivalent but killed was behaviour-changing after all: it counts as killed.
 behavioural=$((total - equivalent - broken))
+killed=$((killed + equivalent_killed))
 rate="n/a"; [ "$behavioural" -gt 0 ] && rate="$((100 * killed / behavioural))%"
 summary="mutants: $total, killed $killed of $behavioural behaviour-changing ($rate), survived $survived, equivalent $equivalent (killed anyway: $equivalent_killed), not run $broken"
 echo "$summary"

@@ -28,6 +28,7 @@ namespace Molt.Update.Tests
             TestRunner.Add("update.lazy.concurrent_first_accesses_convert_once", &ConcurrentConversion);
             TestRunner.Add("update.race.install_rechecks_state_against_forward", &InstallRaceForward);
             TestRunner.Add("update.race.install_rechecks_pending", &InstallRacePending);
+            TestRunner.Add("update.race.counted_call_that_meets_block_backs_off", &CountedCallMeetsBlock);
         }
 
         private static int Cpus => Processors.Online;
@@ -224,7 +225,7 @@ namespace Molt.Update.Tests
 
         private static void RaceHook(UpdatePoint point, int id)
         {
-            if (point == UpdatePoint.MissBeforeInstall)
+            if (point == (s_raceMode == 2 ? UpdatePoint.MissBeforeCount : UpdatePoint.MissBeforeInstall))
             {
                 // Interrupts are off here: spin, never sleep.
                 if (id != s_raceObject.Value || PerCpu.Current()->Index != s_victimCpu || Volatile.Read(in s_reached) != 0) return;
@@ -238,8 +239,48 @@ namespace Molt.Update.Tests
                 s_victim = Scheduler.Spawn(&Victim, 0, "victim", s_victimCpu);
                 while (Volatile.Read(in s_reached) == 0) Scheduler.Sleep(100_000);
             }
+            if (s_raceMode == 2 && point == UpdatePoint.AfterForwardFlush)
+            {
+                // The victim reads Forward and stops before being counted; it is outside any operation, so the marker passes.
+                s_victim = Scheduler.Spawn(&CountVictim, 0, "victim", s_victimCpu);
+                while (Volatile.Read(in s_reached) == 0) Scheduler.Sleep(100_000);
+                return;
+            }
+            if (s_raceMode == 2 && point == UpdatePoint.AfterDrain)
+            {
+                // Drained with the victim not yet counted: now it counts itself, meets Block and must back off and wait.
+                Volatile.Write(ref s_go, 1);
+                for (int i = 0; i < 20 && Volatile.Read(in s_victimDone) == 0; i++) Scheduler.Sleep(1_000_000);
+                return;
+            }
             if ((s_raceMode == 0 && point == UpdatePoint.AfterForwardFlush) || (s_raceMode == 1 && point == UpdatePoint.AfterMarkPending))
                 Volatile.Write(ref s_go, 1);
+        }
+
+        private static int s_victimDone, s_gotVersion;
+
+        private static void CountVictim(nint unused)
+        {
+            int depth = Operations.Pause();
+            using (var c = Objects.Use<ICell>(s_raceObject)) s_gotVersion = c.Target.Version;
+            Operations.Resume(depth);
+            Volatile.Write(ref s_victimDone, 1);
+        }
+
+        // The Dekker pair of the mediator: the victim read Forward, the
+        // updater set Block and saw no call in flight, and only then does the
+        // victim count itself. Its re-check must see Block and send it to
+        // wait; admitted, it would run in the old version during the transfer.
+        private static void CountedCallMeetsBlock(TestContext t)
+        {
+            if (!PrepareRace(t, 2)) return;
+            s_victimDone = 0; s_gotVersion = 0;
+            UpdateReport r = UpdateManager.SwapObjects("race-count", new int[] { s_raceObject.Value }, new UpdatableFactory[] { new CellFactory(2) });
+            if (s_victim != null) s_victim.Join();
+            UpdateHooks.Set(null);
+            t.True(r.Committed, "the swap committed");
+            t.Equal(2, s_gotVersion, "the late call waited for the commit and reached version 2, not the old version during the transfer");
+            if (s_victim != null) Heap.Free(s_victim);
         }
 
         private static bool PrepareRace(TestContext t, int mode)
