@@ -230,7 +230,12 @@ namespace Molt.Update.Tests
                 // Interrupts are off here: spin, never sleep.
                 if (id != s_raceObject.Value || PerCpu.Current()->Index != s_victimCpu || Volatile.Read(in s_reached) != 0) return;
                 Volatile.Write(ref s_reached, 1);
+                // Mode 2 waits across the Forward marker, which needs this CPU's
+                // tick: interrupts on while it spins (the victim is pinned to this
+                // CPU and outside any operation, so nothing else is disturbed).
+                if (s_raceMode == 2) Cpu.EnableInterrupts();
                 while (Volatile.Read(in s_go) == 0) Cpu.Relax();
+                if (s_raceMode == 2) Cpu.DisableInterrupts();
                 return;
             }
             if (s_raceMode == 1 && point == UpdatePoint.BeforeMarkPending)
