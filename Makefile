@@ -12,6 +12,7 @@
 #   make bench-boot boot time per boot path: table, and build/$(ARCH)/boot-bench.json
 #   make tools      build/host/molt, the host tool (keys, patch new/build/inspect: docs/patching.md)
 #   make keys       build/keys/molt-signing.{key,pub} if missing, and the kernel's trusted-key files
+#   make mutants    mutation testing of the update core (slow): kill rate per mutant
 # ARCH=x64 (default) or ARCH=arm64.  CMDLINE="..." sets the kernel command line.
 
 ARCH ?= x64
@@ -240,6 +241,14 @@ test:
 	@mkdir -p build && dotnet build tests/Molt.Tests -c Release --nologo -v q > build/host-build.log 2>&1 \
 		|| (cat build/host-build.log; exit 1)
 	@dotnet $(TEST_DRIVER) --root $(ROOT) --no-build $(TEST_ARGS)
+
+# ---- mutation testing of the update core (slow; not part of make test) ----
+# Plants each mutation of update/Mutants/mutants.txt in turn, builds, runs the
+# in-kernel update tests, reverts; prints the killing test and the kill rate.
+# MUTANTS_ARGS="--only id,id" runs some. The tree is always restored.
+.PHONY: mutants
+mutants:
+	@bash update/Mutants/run-mutants.sh $(MUTANTS_ARGS)
 
 clean:
 	rm -rf build ci/*/bin ci/*/obj tests/*/bin tests/*/obj tools/*/bin tools/*/obj

@@ -36,6 +36,13 @@ namespace Molt.Update
             if (_items != null) { Heap.Free(_items); _items = null; }
         }
 
+        /// <summary>Adds every object to <paramref name="into"/> and forgets them here (a collection that could not wait long enough).</summary>
+        public void MoveTo(ref DeferredFree into)
+        {
+            for (int i = 0; i < _count; i++) into.Add(_items[i]);
+            Discard();
+        }
+
         /// <summary>Forgets the objects without freeing them (they are still in use after an aborted swap).</summary>
         public void Discard()
         {

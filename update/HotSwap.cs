@@ -9,7 +9,8 @@ namespace Molt.Update
     /// <summary>
     /// Swaps a set of objects to new versions as one unit (K42's hot swap).
     /// The caller holds the update lock (<see cref="UpdateManager"/>) and is
-    /// not inside an operation.
+    /// not inside an operation. Failures are reported with their step
+    /// (<see cref="UpdateStep"/>) in the caller's <see cref="UpdateReport"/>.
     ///
     /// 1. Negotiate: for each object, the highest state format its version
     ///    exports and the new version imports. None: fail, nothing changed.
@@ -61,6 +62,8 @@ namespace Molt.Update
             long max;
             while (waited > (max = Volatile.Read(in s_maxBlockedNs)))
                 if (Interlocked.CompareExchange(ref s_maxBlockedNs, waited, max) == max) break;
+            while (waited > (max = Volatile.Read(in s_updateMaxBlockedNs)))
+                if (Interlocked.CompareExchange(ref s_updateMaxBlockedNs, waited, max) == max) break;
         }
 
         private static void Release(ObjectRoot root)
@@ -76,27 +79,47 @@ namespace Molt.Update
             for (int i = 0; i < n; i++) Release(roots[i]);
         }
 
-        private static SwapReport Fail(SwapReport r, SwapOutcome outcome, string reason, int objectId)
+        private static bool Fail(ref UpdateReport r, SwapOutcome outcome, UpdateStep step, string reason, ObjectRoot root)
         {
             r.Outcome = outcome;
+            r.Step = step;
             r.Reason = reason;
-            r.ObjectId = objectId;
-            Log.Warn("update", $"swap of {r.Objects} objects failed: {reason} (object {objectId})");
-            return r;
+            r.ObjectId = root != null ? root.Id : 0;
+            r.ClassName = root != null && root.Class != null ? root.Class.Name : null;
+            Log.Warn("update", $"swap of {r.Objects} objects failed in the {UpdateReport.StepName(step)} step: {reason} (object {r.ObjectId})");
+            return false;
         }
 
-        /// <summary>Runs steps 1-6 on <paramref name="n"/> roots; the report is the caller's.</summary>
-        public static SwapReport Run(ObjectRoot[] roots, UpdatableFactory[] to, int n)
+        private static long s_updateMaxBlockedNs;
+
+        /// <summary>Waits for a system-wide marker, adding the wait to the report's quiescence time.</summary>
+        internal static bool Marker(ref UpdateReport r, ulong timeoutNs, out int stuck)
         {
-            var r = new SwapReport();
-            r.Objects = n;
+            ulong t0 = Clock.NanosecondsSinceBoot();
+            bool ok = Quiescence.WaitForMarker(timeoutNs, out stuck);
+            r.QuiescenceNs += Clock.NanosecondsSinceBoot() - t0;
+            return ok;
+        }
+
+        internal static bool Marker(ref UpdateReport r) { int stuck; return Marker(ref r, Quiescence.DefaultTimeoutNs, out stuck); }
+
+        /// <summary>
+        /// Runs steps 1-6 on <paramref name="n"/> roots, to the factories
+        /// <paramref name="to"/>. True when committed; false with the
+        /// outcome, step, reason and object in <paramref name="r"/>, every
+        /// root back in Normal serving its old representatives. Adds its
+        /// timings to <paramref name="r"/>. The arrays stay the caller's.
+        /// </summary>
+        internal static bool Run(ObjectRoot[] roots, UpdatableFactory[] to, int n, ref UpdateReport r)
+        {
             ulong start = Clock.NanosecondsSinceBoot();
+            Volatile.Write(ref s_updateMaxBlockedNs, 0);
             // 1. Negotiate.
             int* format = stackalloc int[n > 0 ? n : 1];
             for (int i = 0; i < n; i++)
             {
                 format[i] = UpdatableFactory.Negotiate(roots[i].Factory.ExportFormats, to[i].ImportFormats);
-                if (format[i] < 0) return Fail(r, SwapOutcome.NoCommonFormat, "no state format in common between the old and new versions", roots[i].Id);
+                if (format[i] < 0) return Fail(ref r, SwapOutcome.NoCommonFormat, UpdateStep.Negotiate, "no state format in common between the old and new versions", roots[i]);
                 r.Format = format[i];
             }
             // 2. Forward.
@@ -108,14 +131,16 @@ namespace Molt.Update
                 Volatile.Write(ref roots[i].State, (int)RootState.Forward);
                 Objects.FlushEverywhere(roots[i].Id);
             }
+            if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.AfterForwardFlush, n > 0 ? roots[0].Id : 0);
             int stuck;
-            if (!Quiescence.WaitForMarker(ForwardTimeoutNs, out stuck))
+            if (!Marker(ref r, ForwardTimeoutNs, out stuck))
             {
                 Abort(roots, n);
-                return Fail(r, SwapOutcome.QuiescenceTimeout, "no quiescent point: an operation kept running on a CPU past the time-out", stuck);
+                r.StuckCpu = stuck;
+                return Fail(ref r, SwapOutcome.QuiescenceTimeout, UpdateStep.Forward, "no quiescent point: an operation kept running on a CPU past the time-out", roots[0]);
             }
             ulong blockStart = Clock.NanosecondsSinceBoot();
-            r.ForwardNs = blockStart - start;
+            r.ForwardNs += blockStart - start;
             // 3. Block, then drain the counted calls.
             // A full fence before reading the counts (Objects.Miss counts first, then reads State).
             for (int i = 0; i < n; i++) Interlocked.Exchange(ref roots[i].State, (int)RootState.Block);
@@ -133,8 +158,9 @@ namespace Molt.Update
             if (busy >= 0)
             {
                 Abort(roots, n);
-                return Fail(r, SwapOutcome.DrainTimeout, "calls inside the objects did not drain (a call cycle among the objects swapped together?)", roots[busy].Id);
+                return Fail(ref r, SwapOutcome.DrainTimeout, UpdateStep.Block, "calls inside the objects did not drain (a call cycle among the objects swapped together?)", roots[busy]);
             }
+            if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.AfterDrain, n > 0 ? roots[0].Id : 0);
             // 4. Transfer into new representatives.
             var fresh = new object[n][];
             for (int i = 0; i < n; i++)
@@ -152,8 +178,8 @@ namespace Molt.Update
                     {
                         FreeFresh(fresh, i + 1);
                         Abort(roots, n);
-                        return Fail(r, made == null ? SwapOutcome.OutOfMemory : SwapOutcome.TransferFailed,
-                            made == null ? "out of memory making the new representatives" : "the new version's state import reported failure; the old version keeps serving with its state", root.Id);
+                        return Fail(ref r, made == null ? SwapOutcome.OutOfMemory : SwapOutcome.TransferFailed, UpdateStep.Transfer,
+                            made == null ? "out of memory making the new representatives" : "the new version's state import reported failure; the old version keeps serving with its state", root);
                     }
                 }
             }
@@ -177,7 +203,7 @@ namespace Molt.Update
                         FreeFresh(fresh, n);
                         Heap.Free(oldShared); Heap.Free(oldPerCpu); Heap.Free(oldFactory);
                         Abort(roots, n);
-                        return Fail(r, SwapOutcome.SelfCheckFailed, "a new representative failed its self-check; the old version was put back before any call reached the new one", roots[i].Id);
+                        return Fail(ref r, SwapOutcome.SelfCheckFailed, UpdateStep.SelfCheck, "a new representative failed its self-check; the old version was put back before any call reached the new one", roots[i]);
                     }
             var bin = new DeferredFree();
             for (int i = 0; i < n; i++)
@@ -189,14 +215,14 @@ namespace Molt.Update
             }
             Heap.Free(fresh); Heap.Free(oldShared); Heap.Free(oldPerCpu); Heap.Free(oldFactory);
             ulong commit = Clock.NanosecondsSinceBoot();
-            r.BlockNs = commit - blockStart;
+            r.BlockNs += commit - blockStart;
             for (int i = 0; i < n; i++) Release(roots[i]);
-            r.TotalNs = commit - start;
-            r.Outcome = SwapOutcome.Committed;
             // 6. Free the old version once no operation can hold it.
-            Quiescence.WaitForMarker();
+            Marker(ref r);
             bin.FreeAll();
-            return r;
+            ulong blocked = (ulong)Volatile.Read(in s_updateMaxBlockedNs);
+            if (blocked > r.MaxBlockedNs) r.MaxBlockedNs = blocked;
+            return true;
         }
 
         private static void FreeFresh(object[][] fresh, int upTo)

@@ -7,7 +7,7 @@ namespace Molt.Update
 {
     /// <summary>
     /// Converting every instance of a class on its next access.
-    /// Arming (by <see cref="UpdateManager.UpdateClassLazily"/>, under the update lock):
+    /// Arming (by <see cref="UpdateManager.Apply"/> for a class added lazily, under the update lock):
     /// 1. The class's factory switches: new instances are new-version.
     /// 2. Each old instance gets Pending = the new factory; its LTT entries are cleared.
     /// 3. Wait for a system-wide quiescent point; only then is the class
@@ -17,7 +17,12 @@ namespace Molt.Update
     /// 5. Make the new representatives and import the state; on failure keep
     ///    the old ones (logged) and stop trying for this instance.
     /// 6. Install them, clear Pending, back to Normal. The old
-    ///    representatives are freed at the next update's quiescent point.
+    ///    representatives are retired, and freed by <see cref="FreeRetired"/>
+    ///    only after a quiescent point (a call that got the old representative
+    ///    uncached between steps 2 and 3 may still be inside it).
+    /// Any number of classes may be armed at once (a flag per class).
+    /// Rollback disarms the class, waits for a marker (no conversion is
+    /// running then), and clears Pending on the instances not yet converted.
     /// Invariant: after step 3 no operation that could hold an old
     /// representative obtained before step 2 is still running, and every
     /// later access misses (Pending roots are never cached), so conversion
@@ -25,7 +30,6 @@ namespace Molt.Update
     /// </summary>
     public static unsafe class LazyConversion
     {
-        private static UpdatableClass s_armedClass;
         private static int s_converted;
         private static int s_failed;
         private static DeferredFree s_retired;
@@ -34,9 +38,12 @@ namespace Molt.Update
         public static int Converted => Volatile.Read(in s_converted);
         public static int Failed => Volatile.Read(in s_failed);
 
-        internal static void Arm(UpdatableClass cls) => Volatile.Write(ref s_armedClass, cls);
+        // Armed per class (any number of classes at once): a single global
+        // "armed class" stranded the Pending instances of the class armed before.
+        internal static void Arm(UpdatableClass cls) => Volatile.Write(ref cls.LazyArmed, 1);
+        internal static void Disarm(UpdatableClass cls) => Volatile.Write(ref cls.LazyArmed, 0);
 
-        internal static bool Armed(ObjectRoot root) => (object)s_armedClass == root.Class;
+        internal static bool Armed(ObjectRoot root) => root.Class != null && Volatile.Read(in root.Class.LazyArmed) != 0;
 
         internal static void Convert(ObjectRoot root)
         {
@@ -76,16 +83,28 @@ namespace Molt.Update
         }
 
         /// <summary>Frees representatives retired by conversions, after a quiescent point. Called by the update manager.</summary>
-        internal static void FreeRetired()
+        internal static int FreeRetired()
         {
             bool irq = s_retiredLock.Acquire();
             DeferredFree bin = s_retired;
             s_retired = default;
             s_retiredLock.Release(irq);
-            if (bin.Count == 0) { bin.Discard(); return; }
-            Quiescence.WaitForMarker();
+            int n = bin.Count;
+            if (n == 0) { bin.Discard(); return 0; }
+            if (!Quiescence.WaitForMarker())
+            {
+                // Someone may still be inside one: keep them for the next collection.
+                irq = s_retiredLock.Acquire();
+                bin.MoveTo(ref s_retired);
+                s_retiredLock.Release(irq);
+                return 0;
+            }
             bin.FreeAll();
+            return n;
         }
+
+        /// <summary>How many retired objects wait for <see cref="FreeRetired"/>.</summary>
+        public static int RetiredCount => s_retired.Count;
 
         internal static void ResetCounts() { s_converted = 0; s_failed = 0; }
     }

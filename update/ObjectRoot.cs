@@ -41,6 +41,9 @@ namespace Molt.Update
         internal ObjectRoot[] SwapSet;
         internal int SwapSetCount;
 
+        /// <summary>Scratch for the update manager (under the update lock): the serial of the set this root was last put in, to list it once.</summary>
+        internal int SetMark;
+
         // ---- lazy conversion ----
         internal UpdatableFactory Pending;
         internal int PendingFormat;

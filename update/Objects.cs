@@ -165,6 +165,7 @@ namespace Molt.Update
                     // Count first, then look again: the updater sets Block and
                     // then reads the count, so either it sees this call or this
                     // call sees Block (and, unless admitted there, backs off).
+                    if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.MissBeforeCount, root.Id);
                     root.AdmitCounted(self);
                     int now = Volatile.Read(in root.State);
                     if (now == (int)RootState.Forward || (now == (int)RootState.Block && inside))
@@ -193,6 +194,7 @@ namespace Molt.Update
         /// </summary>
         private static void Install(CpuLocal* cpu, ObjectRoot root, object rep)
         {
+            if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.MissBeforeInstall, root.Id);
             nint* slot = &cpu->LocalTranslations[root.Id];
             Interlocked.Exchange(ref *slot, ObjectRef.AddressOf(rep));
             if (Volatile.Read(in root.State) != (int)RootState.Normal || root.Pending != null || root.RepresentativeFor(cpu->Index) != rep)

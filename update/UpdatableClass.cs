@@ -2,6 +2,7 @@ using System.Threading;
 using Molt.Hal;
 using Molt.Memory;
 using Molt.Smp;
+using Molt.Threading;
 
 namespace Molt.Update
 {
@@ -16,6 +17,8 @@ namespace Molt.Update
     {
         public string Name;
         internal UpdatableFactory Factory;
+        /// <summary>Non-zero while Pending instances may convert on access (<see cref="LazyConversion"/>).</summary>
+        internal int LazyArmed;
         private int[][] _instances;
         private int[] _counts;
 
@@ -87,8 +90,10 @@ namespace Molt.Update
             {
                 var bigger = new int[list == null ? 64 : list.Length * 2];
                 for (int i = 0; i < n; i++) bigger[i] = list[i];
-                if (list != null) Heap.Free(list);
-                _instances[cpu] = list = bigger;
+                Volatile.Write(ref _instances[cpu], bigger);
+                // A snapshot on another CPU may still be copying the old list: free it after a quiescent point.
+                if (list != null) Retire(list);
+                list = bigger;
             }
             list[n] = id;
             Volatile.Write(ref _counts[cpu], n + 1);
@@ -101,16 +106,67 @@ namespace Molt.Update
             get { int n = 0; for (int c = 0; c < _counts.Length; c++) n += Volatile.Read(in _counts[c]); return n; }
         }
 
-        /// <summary>Copies every instance id into <paramref name="into"/> (a new array the caller frees).</summary>
+        // Instance lists outgrown by Remember, freed by CollectRetiredLists after a marker.
+        private static DeferredFree s_retiredLists;
+        private static Threading.SpinLock s_retiredListsLock;
+
+        private static void Retire(int[] list)
+        {
+            bool irq = s_retiredListsLock.Acquire();
+            s_retiredLists.Add(list);
+            s_retiredListsLock.Release(irq);
+        }
+
+        /// <summary>
+        /// Frees the instance lists outgrown so far, once a quiescent point
+        /// shows no snapshot (each runs as an operation) can still be copying
+        /// one. With no marker within <paramref name="timeoutNs"/> they are
+        /// kept for the next call. Returns how many were freed. Called by the
+        /// update manager after each update and by <see cref="UpdateManager.CollectRetired"/>.
+        /// </summary>
+        public static int CollectRetiredLists(ulong timeoutNs)
+        {
+            bool irq = s_retiredListsLock.Acquire();
+            DeferredFree bin = s_retiredLists;
+            s_retiredLists = default;
+            s_retiredListsLock.Release(irq);
+            int n = bin.Count;
+            if (n == 0) { bin.Discard(); return 0; }
+            int stuck;
+            if (!Quiescence.WaitForMarker(timeoutNs, out stuck))
+            {
+                irq = s_retiredListsLock.Acquire();
+                bin.MoveTo(ref s_retiredLists);
+                s_retiredListsLock.Release(irq);
+                return 0;
+            }
+            bin.FreeAll();
+            return n;
+        }
+
+        /// <summary>
+        /// Every instance id, in a new array the caller frees. Runs as an
+        /// operation so that an instance list it is copying is not freed under
+        /// it (<see cref="CollectRetiredLists"/> waits for a marker).
+        /// </summary>
         public int[] SnapshotInstances()
         {
-            var all = new int[InstanceCount];
+            Operations.Begin();
+            // Counts first, then exactly that many ids per CPU: a list that grows
+            // meanwhile cannot push another CPU's instances out of the array.
+            int cpus = _counts.Length, total = 0;
+            int* counts = stackalloc int[cpus];
+            for (int c = 0; c < cpus; c++) { counts[c] = Volatile.Read(in _counts[c]); total += counts[c]; }
+            var all = new int[total];
             int k = 0;
-            for (int c = 0; c < _counts.Length; c++)
+            for (int c = 0; c < cpus; c++)
             {
-                int n = Volatile.Read(in _counts[c]);
-                for (int i = 0; i < n && k < all.Length; i++) all[k++] = _instances[c][i];
+                if (counts[c] == 0) continue;
+                int[] list = _instances[c]; // published before the count read above, so it holds counts[c] ids
+                if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.SnapshotListRead, c);
+                for (int i = 0; i < counts[c]; i++) all[k++] = list[i];
             }
+            Operations.End();
             return all;
         }
     }

@@ -182,8 +182,8 @@ namespace Molt.Update.Bench
         {
             int cpus = Processors.Online;
             Thread[] load = StartLoad();
-            var v1 = new CounterFactory(1, 2, 2); var v2 = new CounterFactory(2, 2, 2);
-            var m1 = new KeyValueFactoryV1(); var m2 = new KeyValueFactoryV1();
+            var v2 = new CounterFactory(2, 2, 2);
+            var m2 = new KeyValueFactoryV1(); m2.Version = 2;
             int[] ids = { s_counter.Value, s_map.Value };
             var to = new UpdatableFactory[2];
             ulong* total = stackalloc ulong[Swaps];
@@ -191,11 +191,11 @@ namespace Molt.Update.Bench
             HotSwap.ResetBlockedStatistics();
             for (int s = 0; s < Swaps; s++)
             {
-                to[0] = (s & 1) == 0 ? v2 : v1;
-                to[1] = (s & 1) == 0 ? (UpdatableFactory)m2 : m1;
-                SwapReport r = UpdateManager.SwapObjects("bench", ids, to);
-                if (r.Committed) total[ok++] = r.TotalNs;
-                Heap.Free(r);
+                // Even: a level up to version 2; odd: that level rolled back (also a swap of both objects).
+                to[0] = v2;
+                to[1] = m2;
+                UpdateReport r = (s & 1) == 0 ? UpdateManager.SwapObjects("bench", ids, to) : UpdateManager.RollbackLast();
+                if (r.Committed) total[ok++] = r.ForwardNs + r.BlockNs; // start of the swap to commit
             }
             ulong maxBlocked = HotSwap.MaxBlockedNs;
             StopLoad(load);

@@ -29,6 +29,9 @@ namespace Molt.Update.Tests
             TestRunner.Add("update.call_chain_within_the_set_passes_block", &CallChainWithinSet);
             TestRunner.Add("update.second_update_is_refused_while_one_runs", &SecondUpdateRefused);
             TestRunner.Add("update.rollback_restores_previous_version", &Rollback);
+            UpdateFixTests.Register();
+            UpdateApiTests.Register();
+            UpdateMutantTests.Register();
         }
 
         private static int Cpus => Processors.Online;
@@ -124,6 +127,7 @@ namespace Molt.Update.Tests
             var counter2 = new CounterFactory(2, 1 << 1, 1 << 1);
             var map1 = new KeyValueFactoryV1();
             var map1b = new KeyValueFactoryV1();
+            map1b.Version = 2;
             var counters = new UpdatableClass("counter", counter1);
             var maps = new UpdatableClass("kv", map1);
             s_counter = counters.Create();
@@ -139,12 +143,12 @@ namespace Molt.Update.Tests
             HotSwap.ResetBlockedStatistics();
             for (int s = 0; s < Swaps; s++)
             {
-                to[0] = (s & 1) == 0 ? counter2 : counter1;
-                to[1] = (s & 1) == 0 ? (UpdatableFactory)map1b : map1;
-                SwapReport r = UpdateManager.SwapObjects("load", ids, to);
+                // Even: a level up (counter and map to version 2); odd: that level rolled back.
+                to[0] = counter2;
+                to[1] = map1b;
+                UpdateReport r = (s & 1) == 0 ? UpdateManager.SwapObjects("load", ids, to) : UpdateManager.RollbackLast();
                 if (r.Committed) committed++;
                 else t.Fail(r.Reason);
-                Heap.Free(r);
             }
             s_stop = 1;
             long expected = 0;
@@ -179,7 +183,7 @@ namespace Molt.Update.Tests
                 ids[i] = id.Value;
             }
             LazyConversion.ResetCounts();
-            SwapReport r = UpdateManager.UpdateClassLazily("cells-v2", cells, v2);
+            UpdateReport r = UpdateManager.UpdateClassLazily("cells-v2", cells, v2);
             t.True(r.Committed, "lazy update armed");
             t.Equal(0, LazyConversion.Converted, "nothing converted before access");
             Operations.Begin();
@@ -200,7 +204,7 @@ namespace Molt.Update.Tests
             using (var c = Objects.Use<ICell>(fresh)) t.Equal(2, c.Target.Version, "new instances come from the new factory");
             Operations.End();
             UpdateManager.CollectRetired();
-            Heap.Free(ids); Heap.Free(r);
+            Heap.Free(ids);
         }
 
         // ---- interface change ----
@@ -242,7 +246,7 @@ namespace Molt.Update.Tests
             // One unit, in dependency order: the map gains IKeyValueV2 (with a V1 adapter), then its client moves to V2.
             var classes = new UpdatableClass[] { kvClass, clientClass };
             var to = new UpdatableFactory[] { new KeyValueFactoryV2(), new ClientFactory(2) };
-            SwapReport r = UpdateManager.UpdateClasses("kv-ttl", classes, to);
+            UpdateReport r = UpdateManager.UpdateClasses("kv-ttl", classes, to);
             t.True(r.Committed, "interface change committed");
             Scheduler.Sleep(5_000_000);
             s_stop = 1;
@@ -258,7 +262,7 @@ namespace Molt.Update.Tests
             using (var m = Objects.Use<IKeyValueV1>(s_kv)) t.True(m.Target.Get(10) >= 0, "old interface still served after the update");
             using (var c = Objects.Use<IClient>(s_client)) t.Equal(2, c.Target.Version, "client updated in the same unit");
             Operations.End();
-            Heap.Free(oldCaller); Heap.Free(client); Heap.Free(classes); Heap.Free(r);
+            Heap.Free(oldCaller); Heap.Free(client); Heap.Free(classes);
         }
 
         // ---- failure paths ----
@@ -285,7 +289,7 @@ namespace Molt.Update.Tests
         {
             ObjectId id = MakeCounter(new CounterFactory(1, 1 << 1, 1 << 1), 42);
             var bad = new CounterFactory(2, 1 << 1, 1 << 1) { FailImport = true };
-            SwapReport r = UpdateManager.SwapObjects("bad-import", new int[] { id.Value }, new UpdatableFactory[] { bad });
+            UpdateReport r = UpdateManager.SwapObjects("bad-import", new int[] { id.Value }, new UpdatableFactory[] { bad });
             t.True(r.Outcome == SwapOutcome.TransferFailed, "reported as a failed transfer");
             t.Equal(id.Value, r.ObjectId, "the report names the object");
             t.Equal(1, Objects.Root(id).Version, "the old version still serves");
@@ -296,7 +300,7 @@ namespace Molt.Update.Tests
         {
             ObjectId id = MakeCounter(new CounterFactory(1, 1 << 1, 1 << 1), 17);
             var bad = new CounterFactory(2, 1 << 1, 1 << 1) { FailSelfCheck = true };
-            SwapReport r = UpdateManager.SwapObjects("bad-check", new int[] { id.Value }, new UpdatableFactory[] { bad });
+            UpdateReport r = UpdateManager.SwapObjects("bad-check", new int[] { id.Value }, new UpdatableFactory[] { bad });
             t.True(r.Outcome == SwapOutcome.SelfCheckFailed, "reported as a failed self-check");
             t.Equal(1, Objects.Root(id).Version, "rolled back to version 1");
             t.Equal(17, TotalOf(id), "state intact");
@@ -305,7 +309,7 @@ namespace Molt.Update.Tests
         private static void NoCommonFormat(TestContext t)
         {
             ObjectId id = MakeCounter(new CounterFactory(1, 1 << 1, 1 << 1), 3);
-            SwapReport r = UpdateManager.SwapObjects("no-format", new int[] { id.Value }, new UpdatableFactory[] { new CounterFactory(2, 1 << 3, 1 << 3) });
+            UpdateReport r = UpdateManager.SwapObjects("no-format", new int[] { id.Value }, new UpdatableFactory[] { new CounterFactory(2, 1 << 3, 1 << 3) });
             t.True(r.Outcome == SwapOutcome.NoCommonFormat, "refused: no common format");
             t.True(r.Reason != null, "with a reason");
             t.Equal(3, TotalOf(id), "state intact");
@@ -317,7 +321,7 @@ namespace Molt.Update.Tests
         // break that, so the drain time-out must abort the swap and release T2.
         private static ObjectId s_a, s_b;
         private static Event s_go, s_insideA, s_t2Done;
-        private static SwapReport s_cycleReport;
+        private static UpdateReport s_cycleReport;
 
         private static void CycleUpdater(nint unused)
         {
@@ -365,11 +369,11 @@ namespace Molt.Update.Tests
             Operations.Begin();
             using (var p = Objects.Use<IParking>(s_a)) t.Equal(2, ((ParkingRep)p.Target).Calls, "both calls into A completed");
             Operations.End();
-            Heap.Free(updater); Heap.Free(t1); Heap.Free(t2); Heap.Free(s_cycleReport);
+            Heap.Free(updater); Heap.Free(t1); Heap.Free(t2);
         }
 
         private static ObjectId s_chainA, s_chainB;
-        private static SwapReport s_chainReport;
+        private static UpdateReport s_chainReport;
         private static Event s_chainInside, s_chainGo;
 
         private static void ChainUpdater(nint unused)
@@ -404,12 +408,12 @@ namespace Molt.Update.Tests
             updater.Join(); caller.Join();
             t.True(s_chainReport.Committed, "a call from A into B within the set passes the Block phase");
             t.Equal(2, Objects.Root(s_chainB).Version, "B updated");
-            Heap.Free(updater); Heap.Free(caller); Heap.Free(s_chainReport);
+            Heap.Free(updater); Heap.Free(caller);
         }
 
         // ---- one update at a time ----
         private static ObjectId s_slow;
-        private static SwapReport s_slowReport;
+        private static UpdateReport s_slowReport;
 
         private static void SlowUpdater(nint unused)
         {
@@ -422,7 +426,7 @@ namespace Molt.Update.Tests
             s_slow = MakeCounter(new CounterFactory(1, 1 << 1, 1 << 1), 5);
             Thread updater = Scheduler.Spawn(&SlowUpdater, 0, "slow-updater", Cpus > 1 ? 1 : 0);
             while (UpdateManager.Running == null) Scheduler.Sleep(100_000);
-            SwapReport second = UpdateManager.SwapObjects("second", new int[] { s_slow.Value }, new UpdatableFactory[] { new CounterFactory(3, 1 << 1, 1 << 1) });
+            UpdateReport second = UpdateManager.SwapObjects("second", new int[] { s_slow.Value }, new UpdatableFactory[] { new CounterFactory(3, 1 << 1, 1 << 1) });
             updater.Join();
             t.True(second.Outcome == SwapOutcome.Busy, "the second update is refused");
             t.True(second.Reason != null, "with a reason");
@@ -436,19 +440,23 @@ namespace Molt.Update.Tests
         {
             ObjectId id = MakeCounter(new CounterFactory(1, 1 << 1, 1 << 1), 9);
             int level = UpdateManager.Level;
-            SwapReport r = UpdateManager.SwapObjects("v2", new int[] { id.Value }, new UpdatableFactory[] { new CounterFactory(2, 1 << 1, 1 << 1) });
+            UpdateReport r = UpdateManager.SwapObjects("v2", new int[] { id.Value }, new UpdatableFactory[] { new CounterFactory(2, 1 << 1, 1 << 1) });
             t.True(r.Committed, "update committed");
             t.Equal(level + 1, UpdateManager.Level, "patch level rose");
             Operations.Begin();
             using (var c = Objects.Use<ICounter>(id)) c.Target.Increment();
             Operations.End();
-            SwapReport back = UpdateManager.RollbackLast();
+            UpdateReport back = UpdateManager.RollbackLast();
             t.True(back.Committed, "rollback committed");
             t.Equal(1, Objects.Root(id).Version, "version 1 serves again");
             t.Equal(10, TotalOf(id), "state made under version 2 moved back");
             t.Equal(level, UpdateManager.Level, "patch level restored");
-            SwapReport none = UpdateManager.RollbackLast();
-            t.True(none.Outcome == SwapOutcome.Invalid, "nothing left to roll back is refused");
+            // Every level still applied (earlier tests' too) rolls back, top first.
+            UpdateReport all = UpdateManager.RollbackTo(0);
+            t.True(all.Committed, all.Reason ?? "every level rolled back");
+            t.Equal(0, UpdateManager.Level, "level 0");
+            UpdateReport none = UpdateManager.RollbackLast();
+            t.True(none.Outcome == SwapOutcome.Invalid && none.Step == UpdateStep.Validate, "nothing left to roll back is refused");
         }
     }
 }
