@@ -176,7 +176,7 @@ namespace Molt.Update
                     fresh[i][c] = made;
                     if (!ok)
                     {
-                        FreeFresh(fresh, i + 1);
+                        FreeFresh(fresh, to, i + 1);
                         Abort(roots, n);
                         return Fail(ref r, made == null ? SwapOutcome.OutOfMemory : SwapOutcome.TransferFailed, UpdateStep.Transfer,
                             made == null ? "out of memory making the new representatives" : "the new version's state import reported failure; the old version keeps serving with its state", root);
@@ -200,7 +200,7 @@ namespace Molt.Update
                     if (!to[i].SelfCheck(fresh[i][c]))
                     {
                         for (int k = 0; k < n; k++) { roots[k].Shared = oldShared[k]; roots[k].PerCpu = oldPerCpu[k]; roots[k].Factory = oldFactory[k]; }
-                        FreeFresh(fresh, n);
+                        FreeFresh(fresh, to, n);
                         Heap.Free(oldShared); Heap.Free(oldPerCpu); Heap.Free(oldFactory);
                         Abort(roots, n);
                         return Fail(ref r, SwapOutcome.SelfCheckFailed, UpdateStep.SelfCheck, "a new representative failed its self-check; the old version was put back before any call reached the new one", roots[i]);
@@ -209,8 +209,8 @@ namespace Molt.Update
             for (int i = 0; i < n; i++)
             {
                 roots[i].ClearAdapters(ref bin);
-                if (oldShared[i] != null) bin.Add(oldShared[i]);
-                if (oldPerCpu[i] != null) { for (int c = 0; c < oldPerCpu[i].Length; c++) bin.Add(oldPerCpu[i][c]); bin.Add(oldPerCpu[i]); }
+                if (oldShared[i] != null) bin.Add(oldShared[i], oldFactory[i]);
+                if (oldPerCpu[i] != null) { for (int c = 0; c < oldPerCpu[i].Length; c++) bin.Add(oldPerCpu[i][c], oldFactory[i]); bin.Add(oldPerCpu[i]); }
                 if (to[i].PerCpu) { } else Heap.Free(fresh[i]);
             }
             Heap.Free(fresh); Heap.Free(oldShared); Heap.Free(oldPerCpu); Heap.Free(oldFactory);
@@ -225,12 +225,13 @@ namespace Molt.Update
             return true;
         }
 
-        private static void FreeFresh(object[][] fresh, int upTo)
+        private static void FreeFresh(object[][] fresh, UpdatableFactory[] to, int upTo)
         {
             for (int i = 0; i < upTo; i++)
             {
                 if (fresh[i] == null) continue;
-                for (int c = 0; c < fresh[i].Length; c++) if (fresh[i][c] != null) Heap.Free(fresh[i][c]);
+                for (int c = 0; c < fresh[i].Length; c++)
+                    if (fresh[i][c] != null) { to[i].ReleaseRepresentative(fresh[i][c]); Heap.Free(fresh[i][c]); }
                 Heap.Free(fresh[i]);
             }
             Heap.Free(fresh);

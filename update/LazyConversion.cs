@@ -61,7 +61,7 @@ namespace Molt.Update
             }
             if (!ok)
             {
-                for (int c = 0; c < count; c++) if (fresh[c] != null) Heap.Free(fresh[c]);
+                for (int c = 0; c < count; c++) if (fresh[c] != null) { to.ReleaseRepresentative(fresh[c]); Heap.Free(fresh[c]); }
                 Heap.Free(fresh);
                 root.Pending = null;
                 Interlocked.Increment(ref s_failed);
@@ -70,8 +70,8 @@ namespace Molt.Update
                 return;
             }
             bool irq = s_retiredLock.Acquire();
-            if (root.Shared != null) s_retired.Add(root.Shared);
-            if (root.PerCpu != null) { for (int c = 0; c < root.PerCpu.Length; c++) s_retired.Add(root.PerCpu[c]); s_retired.Add(root.PerCpu); }
+            if (root.Shared != null) s_retired.Add(root.Shared, root.Factory);
+            if (root.PerCpu != null) { for (int c = 0; c < root.PerCpu.Length; c++) s_retired.Add(root.PerCpu[c], root.Factory); s_retired.Add(root.PerCpu); }
             root.ClearAdapters(ref s_retired);
             s_retiredLock.Release(irq);
             if (to.PerCpu) { root.PerCpu = fresh; root.Shared = null; }

@@ -65,7 +65,7 @@ namespace Molt.Update
             for (int c = 0; c < reps.Length; c++)
             {
                 reps[c] = f.CreateRepresentative(root, c);
-                if (reps[c] == null) { for (int k = 0; k < c; k++) Heap.Free(reps[k]); Heap.Free(reps); return false; }
+                if (reps[c] == null) { for (int k = 0; k < c; k++) { f.ReleaseRepresentative(reps[k]); Heap.Free(reps[k]); } Heap.Free(reps); return false; }
             }
             root.PerCpu = reps;
             return true;
@@ -73,8 +73,8 @@ namespace Molt.Update
 
         private static void Discard(ObjectRoot root)
         {
-            if (root.Shared != null) Heap.Free(root.Shared);
-            if (root.PerCpu != null) { for (int i = 0; i < root.PerCpu.Length; i++) Heap.Free(root.PerCpu[i]); Heap.Free(root.PerCpu); }
+            if (root.Shared != null) { root.Factory.ReleaseRepresentative(root.Shared); Heap.Free(root.Shared); }
+            if (root.PerCpu != null) { for (int i = 0; i < root.PerCpu.Length; i++) { root.Factory.ReleaseRepresentative(root.PerCpu[i]); Heap.Free(root.PerCpu[i]); } Heap.Free(root.PerCpu); }
             root.FreeTables();
             Heap.Free(root);
         }

@@ -38,7 +38,7 @@ namespace Molt.Update
         public abstract bool ImportState(object into, object from, int format);
 
         /// <summary>Runs on each new representative after state transfer, before any caller sees it. False rolls the update back.</summary>
-        public virtual bool SelfCheck(object representative) => true;
+        public abstract bool SelfCheck(object representative);
 
         /// <summary>
         /// An object presenting interface <paramref name="interfaceType"/> over
@@ -46,7 +46,15 @@ namespace Molt.Update
         /// older interface, or null if this version offers none. The table
         /// owns and frees the adapter.
         /// </summary>
-        public virtual object CreateAdapter(InterfaceKey interfaceType, object representative) => null;
+        public abstract object CreateAdapter(InterfaceKey interfaceType, object representative);
+
+        /// <summary>
+        /// Frees what <paramref name="representative"/> owns (not the object
+        /// itself: the object table frees that) once no operation can use it:
+        /// an old version after a commit, a new one after a failed swap.
+        /// Abstract, like every member a patch overrides (docs/patching.md).
+        /// </summary>
+        public abstract void ReleaseRepresentative(object representative);
 
         /// <summary>Highest format in both masks, or -1.</summary>
         public static int Negotiate(uint exported, uint imported)

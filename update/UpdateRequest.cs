@@ -55,6 +55,24 @@ namespace Molt.Update
             return r;
         }
 
+        /// <summary>The class of entry <paramref name="i"/> (0 &lt;= i &lt; <see cref="ClassEntries"/>).</summary>
+        public UpdatableClass ClassAt(int i) => (uint)i < (uint)ClassCount ? Classes[i] : null;
+
+        /// <summary>The factory entry <paramref name="i"/> switches its class to.</summary>
+        public UpdatableFactory ClassTargetAt(int i) => (uint)i < (uint)ClassCount ? ClassTo[i] : null;
+
+        /// <summary>
+        /// Frees the request and the factories it names: for a request that
+        /// was never applied, or was refused (then nothing else refers to
+        /// them), such as a patch's when the patch fails.
+        /// </summary>
+        public void FreeWithFactories()
+        {
+            for (int i = 0; i < ClassCount; i++) Heap.Free(ClassTo[i]);
+            for (int i = 0; i < ObjectCount; i++) Heap.Free(ObjectTo[i]);
+            Free();
+        }
+
         public void Free()
         {
             Heap.Free(Ids); Heap.Free(ObjectTo);

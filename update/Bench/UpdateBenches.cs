@@ -48,7 +48,7 @@ namespace Molt.Update.Bench
         public sealed class ProbeB : IProbe { public int Step(int x) => x + 2; }
         public sealed class ProbeC : IProbe { public int Step(int x) => x + 3; }
 
-        public sealed class ProbeFactory : UpdatableFactory
+        public sealed class ProbeFactory : BasicFactory
         {
             public ProbeFactory() { Name = "probe"; Version = 1; ExportFormats = 2; ImportFormats = 2; }
             public override object CreateRepresentative(ObjectRoot root, int cpu) => new Probe();
@@ -206,7 +206,7 @@ namespace Molt.Update.Bench
         }
 
         public sealed class Tiny { public long A, B; }
-        public sealed class TinyFactory : UpdatableFactory
+        public sealed class TinyFactory : BasicFactory
         {
             public TinyFactory() { Name = "tiny"; Version = 1; ExportFormats = 2; ImportFormats = 2; }
             public override object CreateRepresentative(ObjectRoot root, int cpu) => new Tiny();

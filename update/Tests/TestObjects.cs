@@ -32,7 +32,7 @@ namespace Molt.Update.Tests
         public int Version => V;
     }
 
-    public sealed class CounterFactory : UpdatableFactory
+    public sealed class CounterFactory : BasicFactory
     {
         public bool FailImport, FailSelfCheck;
         public ulong SlowImportNs;
@@ -94,7 +94,7 @@ namespace Molt.Update.Tests
         public int Get(int key) => Inner.Get(key);
     }
 
-    public sealed class KeyValueFactoryV1 : UpdatableFactory
+    public sealed class KeyValueFactoryV1 : BasicFactory
     {
         public KeyValueFactoryV1() { Name = "kv"; Version = 1; ExportFormats = 1 << 1; ImportFormats = (1 << 1) | (1 << 2); }
         public override object CreateRepresentative(ObjectRoot root, int cpu) => new KeyValueV1();
@@ -107,7 +107,7 @@ namespace Molt.Update.Tests
         }
     }
 
-    public sealed class KeyValueFactoryV2 : UpdatableFactory
+    public sealed class KeyValueFactoryV2 : BasicFactory
     {
         public KeyValueFactoryV2() { Name = "kv"; Version = 2; ExportFormats = (1 << 1) | (1 << 2); ImportFormats = (1 << 1) | (1 << 2); }
         public override object CreateRepresentative(ObjectRoot root, int cpu) => new KeyValueV2();
@@ -137,7 +137,7 @@ namespace Molt.Update.Tests
         public int Version => 2;
     }
 
-    public sealed class ClientFactory : UpdatableFactory
+    public sealed class ClientFactory : BasicFactory
     {
         public ClientFactory(int version) { Name = "client"; Version = version; ExportFormats = 1 << 1; ImportFormats = 1 << 1; }
         public override object CreateRepresentative(ObjectRoot root, int cpu) => Version == 1 ? new ClientV1() : new ClientV2();
@@ -160,7 +160,7 @@ namespace Molt.Update.Tests
         }
     }
 
-    public sealed class ParkingFactory : UpdatableFactory
+    public sealed class ParkingFactory : BasicFactory
     {
         public ParkingFactory(int version) { Name = "parking"; Version = version; ExportFormats = 1 << 1; ImportFormats = 1 << 1; }
         public override object CreateRepresentative(ObjectRoot root, int cpu) => new ParkingRep();
@@ -171,7 +171,7 @@ namespace Molt.Update.Tests
     public interface ICell { int Value { get; } int Version { get; } }
     public sealed class Cell : ICell { public int V; public int Ver; public int Value => V; public int Version => Ver; }
 
-    public sealed class CellFactory : UpdatableFactory
+    public sealed class CellFactory : BasicFactory
     {
         public int NextValue;
         public CellFactory(int version) { Name = "cell"; Version = version; ExportFormats = 1 << 1; ImportFormats = 1 << 1; }
