@@ -96,6 +96,11 @@ namespace Molt
             // unless the command line asks for (b) with ltt=block; see docs/dynamic-update.md.
             Update.Objects.Initialize(!cmd.ValueIs("ltt", "block"));
 
+            // Services above the update core, then patches delivered with the
+            // kernel (patch.apply=MS; docs/patching.md).
+            Services.Kv.KvService.Start();
+            Update.Patching.BootPatches.Start(boot, ref cmd);
+
             if (cmd.Has("fault")) { Faults.Trigger(cmd); return; }
             if (cmd.Has("test"))
             {
@@ -142,7 +147,7 @@ namespace Molt
         private static readonly string[] s_knownOptions =
         {
             "test", "test.filter", "fault", "exit", "exit-on-panic", "halt-on-panic",
-            "bench", "bench.filter", "smp", "ltt",
+            "bench", "bench.filter", "smp", "ltt", "patch.apply", "patch.rollback",
         };
 
         private static void WarnAboutUnknownOptions(CommandLine cmd)
@@ -160,7 +165,7 @@ namespace Molt
                     for (int c = 0; c < keyLength; c++) if (key[c] != o[c]) { known = false; break; }
                 }
                 if (!known)
-                    Log.Warn("boot", $"unknown command-line option '{new AsciiText(key, keyLength)}' ignored (known: test, test.filter=, fault=, exit, exit-on-panic, halt-on-panic, bench, bench.filter=, smp=, ltt=)");
+                    Log.Warn("boot", $"unknown command-line option '{new AsciiText(key, keyLength)}' ignored (known: test, test.filter=, fault=, exit, exit-on-panic, halt-on-panic, bench, bench.filter=, smp=, ltt=, patch.apply=, patch.rollback=)");
             }
         }
 

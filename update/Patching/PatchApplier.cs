@@ -103,22 +103,21 @@ namespace Molt.Update.Patching
         {
             // 5. Link.
             var linkError = new LinkError();
-            PatchModule module = PatchModules.Load(bundle.Object, ref linkError);
+            bool loaded = PatchLoader.Load(bundle.Object, out PatchModule module, ref linkError);
             ulong linked = Clock.NanosecondsSinceBoot();
             report.LinkNs = linked - verified;
-            if (module == null) return Failed(ref report, PatchStep.Link, "the patch object could not be linked", ref linkError, start);
-            report.ModuleBytes = module.Bytes;
+            if (!loaded) return Failed(ref report, PatchStep.Link, "the patch object could not be linked", ref linkError, start);
+            report.ModuleBytes = module.TextSize + module.RodataSize + module.DataSize;
 
             // 6. Init, then the entry method with a request open.
-            if (!PatchModules.Initialize(module, ref linkError))
+            if (!PatchLoader.Initialize(module, ref linkError))
             {
-                PatchModules.Unload(module);
+                PatchLoader.Unload(module);
                 return Failed(ref report, PatchStep.Init, "the patch's module initialization failed", ref linkError, start);
             }
-            nint entry = module.FindSymbol(bundle.EntrySymbol);
-            if (entry == 0)
+            if (!module.TryFind(bundle.EntrySymbol, out ulong entry) || entry == 0)
             {
-                PatchModules.Unload(module);
+                PatchLoader.Unload(module);
                 report.AppendDetail(bundle.EntrySymbol);
                 return Fail(ref report, PatchStep.Init, "the bundle's entry symbol is not defined by its object", start);
             }
@@ -235,7 +234,7 @@ namespace Molt.Update.Patching
         {
             PatchTargets.UnpublishFrom(publishedBefore);
             request.FreeWithFactories();
-            PatchModules.Unload(module);
+            PatchLoader.Unload(module);
         }
 
         private static PatchReport Refuse(ref PatchReport report, PatchStep step, BundleError error, ulong start)

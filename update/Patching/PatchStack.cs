@@ -95,7 +95,7 @@ namespace Molt.Update.Patching
                 // old representatives; wait for one more so that no call that
                 // entered the patch's code before the rollback is still inside.
                 Quiescence.WaitForMarker();
-                PatchModules.Unload(top.Module);
+                PatchLoader.Unload(top.Module);
                 Memory.Heap.Free(top.Name);
                 Memory.Heap.Free(top);
             }
