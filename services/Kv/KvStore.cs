@@ -68,7 +68,8 @@ namespace Molt.Services.Kv
         /// Null when it offers neither: the import then fails cleanly.
         /// </summary>
         public static KvTable EntriesOf(object representative) =>
-            representative is IKvEntries<KvTable> source ? source.Entries() : null;
+            representative is KvStore store ? store.Entries()
+            : representative is IKvEntries<KvTable> source ? source.Entries() : null;
     }
 
     /// <summary>

@@ -56,6 +56,9 @@ namespace Molt.Services.Kv
         public override bool ImportState(object into, object from, int format) =>
             ((KvStoreV1)into).Table.CopyFrom(KvStore.EntriesOf(from), keepVersions: false) == KvResult.Ok;
 
+        public override bool SelfCheck(object representative) => ((KvStoreV1)representative).Table != null;
+        public override object CreateAdapter(InterfaceKey interfaceType, object representative) => null;
+
         public override void ReleaseRepresentative(object representative)
         {
             var store = (KvStoreV1)representative;

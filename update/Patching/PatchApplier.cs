@@ -67,7 +67,7 @@ namespace Molt.Update.Patching
             {
                 Refuse(ref report, PatchStep.Signature, BundleError.At(BundleErrorCode.BadSignature, bundle.SignedBytes.Length), start);
                 report.AppendDetail(": ");
-                report.AppendDetail(Ed25519.Describe(signature));
+                report.AppendDetail(Describe(signature));
                 return report;
             }
             ulong verified = Clock.NanosecondsSinceBoot();
@@ -121,7 +121,10 @@ namespace Molt.Update.Patching
                 report.AppendDetail(bundle.EntrySymbol);
                 return Fail(ref report, PatchStep.Init, "the bundle's entry symbol is not defined by its object", start);
             }
-            UpdateRequest request = UpdateRequest.Create(NameOf(bundle.Name), BundleFormat.MaxUpdates, BundleFormat.MaxUpdates);
+            // The patch's name: the update core's level record and the patch stack
+            // share it; freed when the patch fails here or is rolled back.
+            string name = PatchStack.NameOf(bundle.Name);
+            UpdateRequest request = UpdateRequest.Create(name, BundleFormat.MaxUpdates, BundleFormat.MaxUpdates);
             report.PublishedBefore = PatchTargets.Count;
             Patch.Open(request);
             bool registered = ((delegate*<bool>)entry)();
@@ -162,7 +165,7 @@ namespace Molt.Update.Patching
             request.Free(); // the update core keeps its own copy of what it changed
 
             // 9. Record.
-            PatchStack.Push(module, in bundle, swap.Level, swapped, publishedBefore, in report);
+            PatchStack.Push(module, in bundle, name, swap.Level, swapped, publishedBefore, in report);
             report.Level = PatchStack.Level;
             report.Step = PatchStep.Committed;
             report.Reason = "applied";
@@ -215,6 +218,21 @@ namespace Molt.Update.Patching
             return request.ObjectEntries == 0 || declared == registered;
         }
 
+        private static string Describe(Ed25519Result r)
+        {
+            switch (r)
+            {
+                case Ed25519Result.BadSignature: return "the signature does not match the bundle and the trusted key";
+                case Ed25519Result.WrongKeyLength: return "the trusted key is not 32 bytes";
+                case Ed25519Result.WrongSignatureLength: return "the signature is not 64 bytes";
+                case Ed25519Result.MalformedPublicKey: return "the trusted key is not a curve point";
+                case Ed25519Result.SmallOrderPublicKey: return "the trusted key has small order";
+                case Ed25519Result.MalformedR: return "the signature's R is not a curve point";
+                case Ed25519Result.NonCanonicalS: return "the signature's S is not below the group order";
+                default: return "unknown";
+            }
+        }
+
         private static bool PublishedSince(int before, ReadOnlySpan<byte> name)
         {
             for (int i = before; i < PatchTargets.Count; i++)
@@ -233,7 +251,9 @@ namespace Molt.Update.Patching
         private static void Discard(UpdateRequest request, PatchModule module, int publishedBefore)
         {
             PatchTargets.UnpublishFrom(publishedBefore);
+            string name = request.Name;
             request.FreeWithFactories();
+            Memory.Heap.Free(name);
             PatchLoader.Unload(module);
         }
 
@@ -263,8 +283,6 @@ namespace Molt.Update.Patching
             report.TotalNs = Clock.NanosecondsSinceBoot() - start;
             return report;
         }
-
-        private static string NameOf(ReadOnlySpan<byte> utf8) => "patch";
 
         /// <summary>This kernel's arch, as bundles name it (from the HAL's ELF machine).</summary>
         private static BundleArch ThisArch => Hal.Cpu.ElfMachine() == 62 ? BundleArch.X64 : BundleArch.Arm64;

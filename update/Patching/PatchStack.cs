@@ -41,7 +41,7 @@ namespace Molt.Update.Patching
         public static ulong LastSequence => s_lastSequence;
         public static PatchRecord At(int level) => level >= 1 && level <= s_depth ? s_records[level - 1] : null;
 
-        internal static void Push(PatchModule module, in BundleView bundle, int updateLevel, bool swapped, int publishedFrom, in PatchReport report)
+        internal static void Push(PatchModule module, in BundleView bundle, string name, int updateLevel, bool swapped, int publishedFrom, in PatchReport report)
         {
             if (s_records == null) s_records = new PatchRecord[Capacity];
             var r = new PatchRecord
@@ -54,7 +54,7 @@ namespace Molt.Update.Patching
                 AppliedAtNs = Time.Clock.NanosecondsSinceBoot(),
                 TotalNs = report.TotalNs,
                 MaxBlockedNs = report.MaxBlockedNs,
-                Name = Utf8ToString(bundle.Name),
+                Name = name,
             };
             s_records[s_depth++] = r;
             s_lastSequence = bundle.Sequence;
@@ -103,7 +103,8 @@ namespace Molt.Update.Patching
             return total;
         }
 
-        private static unsafe string Utf8ToString(ReadOnlySpan<byte> utf8)
+        /// <summary>A heap string of a bundle's name (ASCII; other bytes become '?'). The caller frees it.</summary>
+        internal static unsafe string NameOf(ReadOnlySpan<byte> utf8)
         {
             char* chars = stackalloc char[utf8.Length];
             for (int i = 0; i < utf8.Length; i++) chars[i] = utf8[i] < 0x80 ? (char)utf8[i] : '?';

@@ -75,7 +75,25 @@ public static class PatchRules
             }
 
             // 2: overrides of kernel virtuals.
-            CheckOverrides(p, k, types, kernelTypes, def, cls);
+            var chain = CheckOverrides(p, k, types, kernelTypes, def, cls);
+
+            // 1 again, for interfaces the class inherits from a kernel base
+            // class (KvStore : IKvEntries<KvTable>): ilc leaves those out of the
+            // patch class's MethodTable too unless the patch uses them.
+            if (!isInterface)
+                foreach (var (reader, baseDef, _) in chain)
+                {
+                    if (reader != k || baseDef.GetGenericParameters().Count > 0) continue;
+                    foreach (InterfaceImplementationHandle ih in baseDef.GetInterfaceImplementations())
+                    {
+                        SigType iface = Decode(k, types, k.GetInterfaceImplementation(ih).Interface);
+                        if (!iface.IsGeneric || iface.Arguments.Any(a => a.IsValueType || a.IsGenericParameter)) continue;
+                        if (uses.Any(u => u.ClassName == cls && u.Interface.Display == iface.Display)) continue;
+                        // The kernel base's dispatch map serves the inherited interface (the
+                        // runtime walks base types), so no entries are required here: 0 methods.
+                        uses.Add(new KernelInterfaceUse(cls, self.Stem, iface, 0));
+                    }
+                }
 
             // 4: the entry method.
             if (p.GetString(def.Name) == EntryClass)
@@ -111,7 +129,7 @@ public static class PatchRules
     };
 
     /// <summary>Walks the base chain from a patch class: patch bases first, then kernel ones.</summary>
-    private static void CheckOverrides(MetadataReader p, MetadataReader k, SignatureTypes types,
+    private static List<(MetadataReader Reader, TypeDefinition Def, SigType Type)> CheckOverrides(MetadataReader p, MetadataReader k, SignatureTypes types,
         Dictionary<string, TypeDefinitionHandle> kernelTypes, TypeDefinition def, string cls)
     {
         // The first kernel ancestor: abstract, or System.Object/ValueType/Enum/delegates.
@@ -182,6 +200,7 @@ public static class PatchRules
                 throw new CliError($"patch rule: {cls}.{name} overrides the kernel virtual {baseType.Display}.{name}, which has a body; a patch overrides only abstract kernel methods (make it abstract in the kernel)");
             }
         }
+        return chain;
     }
 
     private static bool IsObjectVirtual(string name, int paramCount) =>
