@@ -1,5 +1,5 @@
 # Molt: the developer's front door.
-#   make            build build/$(ARCH)/molt.elf
+#   make            build build/$(ARCH)/molt.elf (release) and build/$(ARCH)/molt-test.elf (with the in-kernel tests and benchmarks)
 #   make run        boot it in QEMU, serial console on this terminal
 #   make test       host tests + in-kernel tests; last line "N passed, N failed" (TEST_ARGS="--help")
 #   make bench      boot with "bench" and print the benchmark table
@@ -46,7 +46,25 @@ else
   $(error ARCH must be x64 or arm64, not '$(ARCH)')
 endif
 
-CS_SOURCES := $(sort $(shell find kernel update hal-$(ARCH) -name '*.cs' 2>/dev/null))
+# ---- two kernels from one pipeline: VARIANT=release (molt.elf) or VARIANT=test (molt-test.elf) ----
+# Every file under a Tests/, Bench/ or Testing/ folder is test-only (a folder rule,
+# not a list); the test kernel is built with MOLT_TESTS and keeps its
+# intermediates in build/<arch>/test/. docs/architecture.md says more.
+VARIANT ?= release
+ALL_CS_SOURCES := $(sort $(shell find kernel update hal-$(ARCH) -name '*.cs' 2>/dev/null))
+TEST_ONLY_SOURCES := $(sort $(foreach f,$(ALL_CS_SOURCES),$(if $(filter Tests Bench Testing,$(subst /, ,$(dir $(f)))),$(f))))
+ifeq ($(VARIANT),test)
+  OUT := $(BUILD)/test
+  KERNEL_ELF := $(BUILD)/molt-test.elf
+  CS_SOURCES := $(ALL_CS_SOURCES)
+  DEFINES += -define:MOLT_TESTS
+else ifeq ($(VARIANT),release)
+  OUT := $(BUILD)
+  KERNEL_ELF := $(BUILD)/molt.elf
+  CS_SOURCES := $(filter-out $(TEST_ONLY_SOURCES),$(ALL_CS_SOURCES))
+else
+  $(error VARIANT must be release or test, not '$(VARIANT)')
+endif
 ASM_SOURCES := $(sort $(shell find hal-$(ARCH) -name '*.S'))
 ASM_INCLUDES := $(sort $(shell find kernel hal-$(ARCH) -name '*.inc'))
 ASM_OBJECTS := $(patsubst %.S,$(BUILD)/obj/%.o,$(ASM_SOURCES))
@@ -54,9 +72,18 @@ LINKER_SCRIPT := hal-$(ARCH)/linker.ld
 KSYMS_TOOL := $(TOOLS)/ksyms/molt-ksyms.dll
 KSYMS_SOURCES := $(wildcard image/SymbolTable/*.cs image/SymbolTable/*.csproj)
 
-.PHONY: all run test bench debug deps clean iso iso-limine iso-grub usb usb-limine usb-grub images-repro bench-boot help
-all: $(BUILD)/molt.elf
+.PHONY: all kernel test-kernel kernel-elf run test bench debug deps clean iso iso-limine iso-grub usb usb-limine usb-grub images-repro bench-boot help
+all: kernel test-kernel
+
+kernel:
+	@$(MAKE) --no-print-directory VARIANT=release kernel-elf
 	@printf 'molt.elf (%s): %s bytes\n' $(ARCH) $$(stat -c %s $(BUILD)/molt.elf)
+
+test-kernel:
+	@$(MAKE) --no-print-directory VARIANT=test kernel-elf
+	@printf 'molt-test.elf (%s): %s bytes\n' $(ARCH) $$(stat -c %s $(BUILD)/molt-test.elf)
+
+kernel-elf: $(KERNEL_ELF)
 
 help:
 	@sed -n '1,15p' Makefile
@@ -74,12 +101,12 @@ $(ILC): image/restore/IlcRestore.csproj bflat.props | $(DEPS_STAMP)
 	@test -x $@ && touch $@
 
 # ---- kernel build: csc -> ilc -> ld.lld (twice: the second embeds the symbol table) ----
-$(BUILD)/$(SYSTEM_MODULE).dll: $(CS_SOURCES) bflat.props | $(DEPS_STAMP)
+$(OUT)/$(SYSTEM_MODULE).dll: $(CS_SOURCES) bflat.props | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "csc    $(words $(CS_SOURCES)) files -> $@"
 	@$(CSC) $(CSC_FLAGS) $(DEFINES) -out:$@ $(CS_SOURCES)
 
-$(BUILD)/$(SYSTEM_MODULE).o: $(BUILD)/$(SYSTEM_MODULE).dll $(ILC)
+$(OUT)/$(SYSTEM_MODULE).o: $(OUT)/$(SYSTEM_MODULE).dll $(ILC)
 	@echo "ilc    $< -> $@"
 	@$(ILC) $< -o:$@ --systemmodule:$(SYSTEM_MODULE) --generateunmanagedentrypoints:$(SYSTEM_MODULE) $(ILC_FLAGS)
 
@@ -90,43 +117,47 @@ $(BUILD)/obj/%.o: %.S $(ASM_INCLUDES) | $(DEPS_STAMP)
 
 LINK = ld.lld -nostdlib -static --no-pie --build-id=none -z max-page-size=4096 -z noexecstack -T $(LINKER_SCRIPT)
 
-$(BUILD)/molt.pass1.elf: $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(LINKER_SCRIPT)
+$(OUT)/molt.pass1.elf: $(OUT)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(LINKER_SCRIPT)
 	@echo "ld     $@"
-	@$(LINK) -o $@ $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS)
+	@$(LINK) -o $@ $(OUT)/$(SYSTEM_MODULE).o $(ASM_OBJECTS)
 
 $(KSYMS_TOOL): $(KSYMS_SOURCES)
 	@echo "dotnet build image/SymbolTable"
 	@dotnet build image/SymbolTable -c Release -o $(TOOLS)/ksyms --nologo -v q -p:AssemblyName=molt-ksyms > $(TOOLS).ksyms.log 2>&1 || (cat $(TOOLS).ksyms.log; exit 1)
 
-$(BUILD)/ksyms.bin: $(BUILD)/molt.pass1.elf $(KSYMS_TOOL)
+$(OUT)/ksyms.bin: $(OUT)/molt.pass1.elf $(KSYMS_TOOL)
 	@dotnet $(KSYMS_TOOL) $< $@
 
-$(BUILD)/obj/ksyms.o: $(BUILD)/ksyms.bin
-	@printf '.section .ksyms, "a"\n.balign 8\n.incbin "%s"\n.section .note.GNU-stack, "", %%progbits\n' $(ROOT)/$< > $(BUILD)/obj/ksyms.S
-	@clang --target=$(CLANG_TARGET) -c $(BUILD)/obj/ksyms.S -o $@
+$(OUT)/obj/ksyms.o: $(OUT)/ksyms.bin
+	@mkdir -p $(dir $@)
+	@printf '.section .ksyms, "a"\n.balign 8\n.incbin "%s"\n.section .note.GNU-stack, "", %%progbits\n' $(ROOT)/$< > $(OUT)/obj/ksyms.S
+	@clang --target=$(CLANG_TARGET) -c $(OUT)/obj/ksyms.S -o $@
 
 # The final link adds only the .ksyms segment, placed last: every other
 # address is unchanged, which the check below confirms.
-$(BUILD)/molt.elf: $(BUILD)/molt.pass1.elf $(BUILD)/obj/ksyms.o
-	@echo "ld     $@ (with $$(stat -c %s $(BUILD)/ksyms.bin) bytes of symbols)"
-	@$(LINK) -o $@ $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(BUILD)/obj/ksyms.o
-	@dotnet $(KSYMS_TOOL) $@ $(BUILD)/ksyms.check.bin && cmp -s $(BUILD)/ksyms.bin $(BUILD)/ksyms.check.bin \
+$(KERNEL_ELF): $(OUT)/molt.pass1.elf $(OUT)/obj/ksyms.o
+	@echo "ld     $@ (with $$(stat -c %s $(OUT)/ksyms.bin) bytes of symbols)"
+	@$(LINK) -o $@ $(OUT)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(OUT)/obj/ksyms.o
+	@dotnet $(KSYMS_TOOL) $@ $(OUT)/ksyms.check.bin && cmp -s $(OUT)/ksyms.bin $(OUT)/ksyms.check.bin \
 		|| (echo "error: symbol addresses moved between link passes"; rm -f $@; exit 1)
 
 # arm64 also gets molt.img: the same link as a flat binary, which starts
 # with the arm64 Linux Image header (boot/entry.S), for loaders that take an
 # Image (QEMU -kernel passes x0 = DTB then; U-Boot booti).
-ifeq ($(ARCH),arm64)
-all: $(BUILD)/molt.img
+ifeq ($(ARCH)-$(VARIANT),arm64-release)
+kernel-elf: $(BUILD)/molt.img
 $(BUILD)/molt.img: $(BUILD)/molt.elf
 	@echo "ld     $@ (flat arm64 Image)"
-	@$(LINK) --oformat binary -o $@ $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(BUILD)/obj/ksyms.o
+	@$(LINK) --oformat binary -o $@ $(OUT)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(OUT)/obj/ksyms.o
 endif
 
 # ---- running ----
-run: all
+# A command line that asks for the tests or the benchmarks boots the test kernel.
+RUN_KERNEL := $(if $(filter test bench,$(CMDLINE)),test-kernel,kernel)
+RUN_QEMU_ARGS := $(if $(filter test-kernel,$(RUN_KERNEL)),$(subst $(BUILD)/molt.elf,$(BUILD)/molt-test.elf,$(QEMU_ARGS)),$(QEMU_ARGS))
+run: $(RUN_KERNEL)
 	@echo "booting Molt ($(ARCH)) in QEMU; quit with Ctrl-A X"
-	$(QEMU) $(QEMU_ARGS) -append "$(CMDLINE)"
+	$(QEMU) $(RUN_QEMU_ARGS) -append "$(CMDLINE)"
 
 # ---- benchmarks: boot with "bench" on BENCH_SMP CPUs (docs/benchmarks.md) ----
 # Shows the console without the BENCH lines (the table comes last), writes
@@ -138,11 +169,11 @@ BENCH_FILTER ?=
 BENCH_TIMEOUT ?= 300
 BENCH_LOG := $(BUILD)/bench.log
 BENCH_JSON := $(BUILD)/bench.json
-BENCH_QEMU_ARGS := $(subst -smp $(SMP) ,-smp $(BENCH_SMP) ,$(QEMU_ARGS))
+BENCH_QEMU_ARGS := $(subst $(BUILD)/molt.elf,$(BUILD)/molt-test.elf,$(subst -smp $(SMP) ,-smp $(BENCH_SMP) ,$(QEMU_ARGS)))
 # Exit status of a passing run: isa-debug-exit turns the kernel's 0 into 1; semihosting passes 0 through.
 BENCH_PASS := $(if $(filter x64,$(ARCH)),1,0)
 
-bench: all
+bench: test-kernel
 	@echo "benchmarks: $(ARCH) on $(BENCH_SMP) CPUs under $(QEMU), time-out $(BENCH_TIMEOUT) s"
 	@rm -f $(BENCH_LOG) $(BENCH_JSON) $(BUILD)/bench.status
 	@( timeout $(BENCH_TIMEOUT) $(QEMU) $(BENCH_QEMU_ARGS) -append "bench$(if $(BENCH_FILTER), bench.filter=$(BENCH_FILTER))" < /dev/null; \
@@ -155,36 +186,36 @@ bench: all
 	if [ ! -s $(BENCH_JSON) ]; then echo "bench: FAILED: no BENCH lines (console in $(BENCH_LOG))"; exit 1; fi; \
 	echo "bench: $$(wc -l < $(BENCH_JSON)) results in $(BENCH_JSON)"
 
-debug: all
-	@echo "QEMU waits for gdb: gdb $(BUILD)/molt.elf -ex 'target remote :1234'"
-	$(QEMU) $(QEMU_ARGS) -append "$(CMDLINE)" -s -S
+debug: $(RUN_KERNEL)
+	@echo "QEMU waits for gdb: gdb $(lastword $(filter %.elf,$(RUN_QEMU_ARGS))) -ex 'target remote :1234'"
+	$(QEMU) $(RUN_QEMU_ARGS) -append "$(CMDLINE)" -s -S
 
 # ---- boot images (docs/booting.md): the command line goes into limine.conf / grub.cfg ----
 # The Limine finder (image/lib.sh): LIMINE_DIR, a system install, then a clone in build/limine.
-iso: all
+iso: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" LIMINE_NO_MP="$(LIMINE_NO_MP)" bash image/iso.sh auto $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
-iso-limine: all
+iso-limine: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" LIMINE_NO_MP="$(LIMINE_NO_MP)" bash image/iso.sh limine $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
-iso-grub: all
+iso-grub: kernel
 	@bash image/iso.sh grub $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
-usb: all
+usb: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" bash image/usb.sh auto $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
-usb-limine: all
+usb-limine: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" bash image/usb.sh limine $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
-usb-grub: all
+usb-grub: kernel
 	@bash image/usb.sh grub $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
 # Builds each image this machine can make twice, in two folders, and compares them byte for byte.
-images-repro: all
+images-repro: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" bash image/repro-check.sh $(ARCH) $(BUILD)/molt.elf $(BUILD)/repro "$(CMDLINE)"
 
 # Builds the images with "exit" and boots each path several times: time to "Molt ready", kernel and total.
-bench-boot: all
+bench-boot: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" bash image/bench-boot.sh $(ARCH) $(BUILD)
 
 # ---- tests: host xunit tests, then the in-kernel suite on each configuration ----

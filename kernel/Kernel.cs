@@ -1,10 +1,8 @@
-using Molt.Bench;
 using Molt.Boot;
 using Molt.Console;
 using Molt.Diagnostics;
 using Molt.Hal;
 using Molt.Memory;
-using Molt.Testing;
 using Molt.Time;
 
 namespace Molt
@@ -22,7 +20,7 @@ namespace Molt
     ///    and the interface-dispatch cache is allocated from it.
     /// 5. Paging: the kernel's own page tables (W^X sections, direct map of RAM).
     /// 6. CPUs: interrupt controllers, the tick, the scheduler, every CPU online.
-    /// 7. Mode: run the tests (<c>test</c>), the benchmarks (<c>bench</c>), a deliberate fault (<c>fault=</c>), or the kernel proper.
+    /// 7. Mode: run the tests (<c>test</c>), the benchmarks (<c>bench</c>) (both only in the test kernel, molt-test.elf), a deliberate fault (<c>fault=</c>), or the kernel proper.
     /// </summary>
     public static unsafe class Kernel
     {
@@ -93,9 +91,10 @@ namespace Molt
             Update.Objects.Initialize(!cmd.ValueIs("ltt", "block"));
 
             if (cmd.Has("fault")) { Faults.Trigger(cmd); return; }
+#if MOLT_TESTS
             if (cmd.Has("test"))
             {
-                int failed = TestRunner.RunAll(cmd);
+                int failed = Testing.TestRunner.RunAll(cmd);
                 int stuck = Smp.Processors.StopOthers();
                 if (stuck == 0) Log.Info("smp", $"all other CPUs stopped");
                 else Log.Warn("smp", $"{stuck} CPUs did not stop");
@@ -104,12 +103,17 @@ namespace Molt
             }
             if (cmd.Has("bench"))
             {
-                BenchRunner.RunAll(cmd);
+                Bench.BenchRunner.RunAll(cmd);
                 int stuck = Smp.Processors.StopOthers();
                 if (stuck != 0) Log.Warn("smp", $"{stuck} CPUs did not stop");
                 Emulator.Exit(stuck == 0 ? 0 : 1);
                 Cpu.HaltForever();
             }
+#else
+            // The release kernel (molt.elf) has no tests or benchmarks: they are in molt-test.elf.
+            if (cmd.Has("test") || cmd.Has("bench"))
+                Panic.Fail("this is the release kernel: the tests and benchmarks are in molt-test.elf");
+#endif
 
             ulong ms = Clock.NanosecondsSinceBoot() / 1_000_000;
             Log.Info("boot", $"Molt ready in {ms} ms");

@@ -19,7 +19,7 @@ public class Arm64Tests
         QemuRunner.QemuRunner.RunAsync(new QemuRunOptions
         {
             Arch = QemuArch.Arm64,
-            KernelPath = Repo.KernelElf(QemuArch.Arm64),
+            KernelPath = Repo.KernelFor(QemuArch.Arm64, commandLine),
             CommandLine = commandLine,
             Cpus = cpus,
             GicVersion = gic,

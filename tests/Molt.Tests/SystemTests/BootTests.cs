@@ -17,7 +17,7 @@ public class BootTests
         QemuRunner.QemuRunner.RunAsync(new QemuRunOptions
         {
             Arch = QemuArch.X64,
-            KernelPath = Repo.KernelElf(QemuArch.X64),
+            KernelPath = Repo.KernelFor(QemuArch.X64, commandLine),
             CommandLine = commandLine,
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
         });

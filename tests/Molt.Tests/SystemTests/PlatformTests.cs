@@ -16,7 +16,7 @@ public class PlatformTests
     private static QemuRunOptions Direct(string commandLine, int cpus = 1) => new()
     {
         Arch = QemuArch.X64,
-        KernelPath = Repo.KernelElf(QemuArch.X64),
+        KernelPath = Repo.KernelFor(QemuArch.X64, commandLine),
         CommandLine = commandLine,
         Cpus = cpus,
         Timeout = TimeSpan.FromSeconds(60),
@@ -66,7 +66,7 @@ public class PlatformTests
         try
         {
             var build = Process.Start(new ProcessStartInfo("bash",
-                [Path.Combine(Repo.Root, "image", "iso.sh"), "grub", "x64", Repo.KernelElf(QemuArch.X64), outDir, "test test.filter=runtime."])
+                [Path.Combine(Repo.Root, "image", "iso.sh"), "grub", "x64", Repo.TestKernelElf(QemuArch.X64), outDir, "test test.filter=runtime."])
             { RedirectStandardOutput = true, RedirectStandardError = true })!;
             string log = await build.StandardOutput.ReadToEndAsync() + await build.StandardError.ReadToEndAsync();
             await build.WaitForExitAsync();
@@ -97,7 +97,7 @@ public class ObjectTableDesignTests
         var r = await QemuRunner.QemuRunner.RunAsync(new QemuRunOptions
         {
             Arch = QemuArch.X64,
-            KernelPath = Repo.KernelElf(QemuArch.X64),
+            KernelPath = Repo.TestKernelElf(QemuArch.X64),
             CommandLine = "test test.filter=update. ltt=block",
             Cpus = 2,
             Timeout = TimeSpan.FromSeconds(90),

@@ -1,8 +1,7 @@
 using Molt.Boot;
 using Molt.Console;
-using Molt.Diagnostics;
 
-namespace Molt.Testing
+namespace Molt.Diagnostics
 {
     /// <summary>
     /// Deliberate faults for the host tests, chosen with <c>fault=KIND</c> on
