@@ -52,16 +52,19 @@ endif
 # intermediates in build/<arch>/test/. docs/architecture.md says more.
 VARIANT ?= release
 ALL_CS_SOURCES := $(sort $(shell find kernel update hal-$(ARCH) -name '*.cs' 2>/dev/null))
-TEST_ONLY_SOURCES := $(sort $(foreach f,$(ALL_CS_SOURCES),$(if $(filter Tests Bench Testing,$(subst /, ,$(dir $(f)))),$(f))))
+in_folder = $(sort $(foreach f,$(2),$(if $(filter $(1),$(subst /, ,$(dir $(f)))),$(f))))
 ifeq ($(VARIANT),test)
   OUT := $(BUILD)/test
   KERNEL_ELF := $(BUILD)/molt-test.elf
-  CS_SOURCES := $(ALL_CS_SOURCES)
+  # Tests register themselves: every `static void Register()` under a Tests/
+  # (Bench/) folder is called by the generated AllTests (AllBenches); image/registry.sh.
+  REGISTRIES := $(OUT)/gen/AllTests.g.cs $(OUT)/gen/AllBenches.g.cs
+  CS_SOURCES := $(ALL_CS_SOURCES) $(REGISTRIES)
   DEFINES += -define:MOLT_TESTS
 else ifeq ($(VARIANT),release)
   OUT := $(BUILD)
   KERNEL_ELF := $(BUILD)/molt.elf
-  CS_SOURCES := $(filter-out $(TEST_ONLY_SOURCES),$(ALL_CS_SOURCES))
+  CS_SOURCES := $(filter-out $(call in_folder,Tests Bench Testing,$(ALL_CS_SOURCES)),$(ALL_CS_SOURCES))
 else
   $(error VARIANT must be release or test, not '$(VARIANT)')
 endif
@@ -101,6 +104,12 @@ $(ILC): image/restore/IlcRestore.csproj bflat.props | $(DEPS_STAMP)
 	@test -x $@ && touch $@
 
 # ---- kernel build: csc -> ilc -> ld.lld (twice: the second embeds the symbol table) ----
+$(OUT)/gen/AllTests.g.cs: $(call in_folder,Tests,$(ALL_CS_SOURCES)) image/registry.sh
+	@bash image/registry.sh Molt.Testing AllTests $@ $(call in_folder,Tests,$(ALL_CS_SOURCES))
+
+$(OUT)/gen/AllBenches.g.cs: $(call in_folder,Bench,$(ALL_CS_SOURCES)) image/registry.sh
+	@bash image/registry.sh Molt.Bench AllBenches $@ $(call in_folder,Bench,$(ALL_CS_SOURCES))
+
 $(OUT)/$(SYSTEM_MODULE).dll: $(CS_SOURCES) bflat.props | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "csc    $(words $(CS_SOURCES)) files -> $@"
