@@ -134,8 +134,15 @@ $(KSYMS_TOOL): $(KSYMS_SOURCES)
 	@echo "dotnet build image/SymbolTable"
 	@dotnet build image/SymbolTable -c Release -o $(TOOLS)/ksyms --nologo -v q -p:AssemblyName=molt-ksyms > $(TOOLS).ksyms.log 2>&1 || (cat $(TOOLS).ksyms.log; exit 1)
 
-$(OUT)/ksyms.bin: $(OUT)/molt.pass1.elf $(KSYMS_TOOL)
-	@dotnet $(KSYMS_TOOL) $< $@
+# The build id is the SHA-256 of the image before its symbol table is added
+# (the table is derived from it); the kernel prints it at boot and every
+# patch bundle names the build id it was built for.
+$(OUT)/build-id: $(OUT)/molt.pass1.elf
+	@sha256sum $< | cut -c1-64 > $@
+	@echo "build id $$(cat $@)"
+
+$(OUT)/ksyms.bin: $(OUT)/molt.pass1.elf $(OUT)/build-id $(KSYMS_TOOL)
+	@dotnet $(KSYMS_TOOL) $< $@ --build-id $(OUT)/build-id
 
 $(OUT)/obj/ksyms.o: $(OUT)/ksyms.bin
 	@mkdir -p $(dir $@)
@@ -147,7 +154,7 @@ $(OUT)/obj/ksyms.o: $(OUT)/ksyms.bin
 $(KERNEL_ELF): $(OUT)/molt.pass1.elf $(OUT)/obj/ksyms.o
 	@echo "ld     $@ (with $$(stat -c %s $(OUT)/ksyms.bin) bytes of symbols)"
 	@$(LINK) -o $@ $(OUT)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(OUT)/obj/ksyms.o
-	@dotnet $(KSYMS_TOOL) $@ $(OUT)/ksyms.check.bin && cmp -s $(OUT)/ksyms.bin $(OUT)/ksyms.check.bin \
+	@dotnet $(KSYMS_TOOL) $@ $(OUT)/ksyms.check.bin --build-id $(OUT)/build-id && cmp -s $(OUT)/ksyms.bin $(OUT)/ksyms.check.bin \
 		|| (echo "error: symbol addresses moved between link passes"; rm -f $@; exit 1)
 
 # arm64 also gets molt.img: the same link as a flat binary, which starts

@@ -67,7 +67,10 @@ namespace Molt
             if (!Symbols.Attach(Layout.SymbolTable, Layout.KernelStart, Layout.KernelEnd))
                 Log.Warn("boot", $"no symbol table: backtraces show addresses only");
             else
-                Log.Info("boot", $"{Symbols.Count} symbols");
+            {
+                Log.Info("boot", $"{Symbols.Count} symbols, {Symbols.ExportCount} exports");
+                Log.Info("boot", $"build id {Symbols.BuildId}");
+            }
 
             if (!FrameAllocator.Initialize(boot))
                 Panic.Fail("no usable memory region can hold the frame bitmap");
