@@ -144,7 +144,7 @@ namespace Molt
         /// <summary>Every option the kernel reads; a word not listed here is reported, so a typo does not pass silently.</summary>
         private static readonly string[] s_knownOptions =
         {
-            "test", "test.filter", "fault", "exit", "exit-on-panic", "halt-on-panic",
+            "test", "test.filter", "test.timeout", "test.hang", "fault", "exit", "exit-on-panic", "halt-on-panic",
             "bench", "bench.filter", "smp", "ltt",
         };
 
@@ -163,7 +163,7 @@ namespace Molt
                     for (int c = 0; c < keyLength; c++) if (key[c] != o[c]) { known = false; break; }
                 }
                 if (!known)
-                    Log.Warn("boot", $"unknown command-line option '{new AsciiText(key, keyLength)}' ignored (known: test, test.filter=, fault=, exit, exit-on-panic, halt-on-panic, bench, bench.filter=, smp=, ltt=)");
+                    Log.Warn("boot", $"unknown command-line option '{new AsciiText(key, keyLength)}' ignored (known: test, test.filter=, test.timeout=, test.hang, fault=, exit, exit-on-panic, halt-on-panic, bench, bench.filter=, smp=, ltt=)");
             }
         }
 

@@ -72,19 +72,39 @@ namespace Molt.Testing
             s_count++;
         }
 
+        /// <summary>Seconds a test may run before it is reported as timed out (<c>test.timeout=N</c> changes it).</summary>
+        public const ulong DefaultTimeoutSeconds = 60;
+
+        /// <summary>The stack of a test's thread: the boot stack's size, which the tests ran on before.</summary>
+        private const ulong TestStackBytes = 64 * 1024;
+
         public static int RunAll(CommandLine cmd)
         {
             AllTests.Register();
             byte* filter; int filterLength;
             bool filtered = cmd.TryGet("test.filter", out filter, out filterLength);
-            Log.Info("test", $"{s_count} tests registered");
-            int passed = 0, failed = 0;
+            ulong timeoutSeconds;
+            if (!cmd.TryGetNumber("test.timeout", out timeoutSeconds) || timeoutSeconds == 0) timeoutSeconds = DefaultTimeoutSeconds;
+            Log.Info("test", $"{s_count} tests registered, {timeoutSeconds} s each at most");
+            int passed = 0, failed = 0, abandoned = 0;
             ulong start = Clock.NanosecondsSinceBoot();
             for (int i = 0; i < s_count; i++)
             {
                 if (filtered && !StartsWith(s_tests[i].Name, filter, filterLength)) continue;
                 var context = new TestContext();
-                s_tests[i].Body(context);
+                bool finished = RunOne(i, context, timeoutSeconds);
+                if (!finished)
+                {
+                    failed++;
+                    abandoned++;
+                    KernelConsole.Write("FAIL ");
+                    KernelConsole.Write(s_tests[i].Name);
+                    KernelConsole.Write(": timed out after ");
+                    KernelConsole.WriteDecimal((long)timeoutSeconds);
+                    KernelConsole.Write(" s\n");
+                    // The thread still runs the test and uses the context: both are left behind.
+                    continue;
+                }
                 if (context.Failed)
                 {
                     failed++;
@@ -110,12 +130,59 @@ namespace Molt.Testing
                 }
                 Memory.Heap.Free(context);
             }
+            if (abandoned != 0) Log.Warn("test", $"{abandoned} timed-out tests left their threads running");
             Log.Info("test", $"ran in {(Clock.NanosecondsSinceBoot() - start) / 1000000} ms");
             KernelConsole.WriteDecimal(passed);
             KernelConsole.Write(" passed, ");
             KernelConsole.WriteDecimal(failed);
             KernelConsole.Write(" failed\n");
             return failed;
+        }
+
+        // What the test thread runs; set by RunOne before it spawns the thread,
+        // read once by the thread before the runner can move to the next test.
+        private static int s_runningIndex;
+        private static TestContext s_runningContext;
+
+        /// <summary>
+        /// Runs test <paramref name="index"/> on a thread of its own, with a deadline.
+        /// 1. The test thread is pinned to the runner's CPU (the boot CPU, where
+        ///    the tests ran before) and leaves the operation every thread starts
+        ///    in, so it runs as the boot thread did: outside any operation
+        ///    (update tests wait for quiescence).
+        /// 2. The runner polls for the thread's end once a tick; the scheduler
+        ///    preempts a spinning test, so the runner gets its turn.
+        /// 3. Past the deadline the test is abandoned: a kernel thread cannot be
+        ///    killed, so it keeps its stack, its Thread object and the context,
+        ///    and keeps its share of the CPU until the run ends. A test that hangs
+        ///    with interrupts off, or inside a lock the runner needs, still stalls
+        ///    the run (the host's time-out then reports it).
+        /// Returns false on a time-out.
+        /// </summary>
+        private static bool RunOne(int index, TestContext context, ulong timeoutSeconds)
+        {
+            s_runningIndex = index;
+            s_runningContext = context;
+            Threading.Thread t = Threading.Scheduler.Spawn(&TestThread, 0, s_tests[index].Name,
+                affinity: Threading.Scheduler.CurrentCpu, stackBytes: TestStackBytes);
+            if (t == null) Diagnostics.Panic.Fail("no memory for a test thread's stack");
+            ulong deadline = Clock.NanosecondsSinceBoot() + timeoutSeconds * 1_000_000_000UL;
+            while (!t.HasFinished)
+            {
+                if (Clock.NanosecondsSinceBoot() >= deadline) return false;
+                Threading.Scheduler.Sleep(1_000_000);
+            }
+            t.Join();
+            Memory.Heap.Free(t);
+            return true;
+        }
+
+        private static void TestThread(nint unused)
+        {
+            Threading.Operations.Pause();
+            int index = s_runningIndex;
+            TestContext context = s_runningContext;
+            s_tests[index].Body(context);
         }
 
         private static bool StartsWith(string name, byte* prefix, int length)
