@@ -52,7 +52,7 @@ namespace Molt
             KernelConsole.Write(" booting\n");
             Log.Info("boot", $"protocol {ProtocolName(boot->Protocol)}, timestamp {Clock.FrequencyHz / 1000} kHz");
             Log.Info("boot", $"command line: \"{new AsciiText(boot->CommandLine, boot->CommandLineLength)}\"");
-            WarnAboutUnknownOptions(cmd);
+            Options.Check(cmd);
             if (boot->Protocol == BootProtocol.Limine)
             {
                 // Limine 8.x runs base revision 2 when asked for 3; say which one is in force.
@@ -139,32 +139,6 @@ namespace Molt
             bool mapped = boot->Protocol == BootProtocol.Limine
                        || boot->FramebufferPhysical + boot->FramebufferBytes <= 4UL << 30;
             return mapped && FramebufferConsole.Attach(boot, boot->DirectMapOffset + boot->FramebufferPhysical);
-        }
-
-        /// <summary>Every option the kernel reads; a word not listed here is reported, so a typo does not pass silently.</summary>
-        private static readonly string[] s_knownOptions =
-        {
-            "test", "test.filter", "test.timeout", "test.hang", "fault", "exit", "exit-on-panic", "halt-on-panic",
-            "bench", "bench.filter", "smp", "ltt",
-        };
-
-        private static void WarnAboutUnknownOptions(CommandLine cmd)
-        {
-            int pos = 0;
-            byte* key; int keyLength; byte* value; int valueLength;
-            while (cmd.Next(ref pos, out key, out keyLength, out value, out valueLength))
-            {
-                bool known = false;
-                for (int i = 0; i < s_knownOptions.Length && !known; i++)
-                {
-                    string o = s_knownOptions[i];
-                    if (o.Length != keyLength) continue;
-                    known = true;
-                    for (int c = 0; c < keyLength; c++) if (key[c] != o[c]) { known = false; break; }
-                }
-                if (!known)
-                    Log.Warn("boot", $"unknown command-line option '{new AsciiText(key, keyLength)}' ignored (known: test, test.filter=, test.timeout=, test.hang, fault=, exit, exit-on-panic, halt-on-panic, bench, bench.filter=, smp=, ltt=)");
-            }
         }
 
         private static string ProtocolName(BootProtocol p)

@@ -18,7 +18,7 @@ namespace Molt.Diagnostics
         public static void Trigger(CommandLine cmd)
         {
             byte* v; int n;
-            if (!cmd.TryGet("fault", out v, out n)) { Panic.Fail("fault= needs a kind: null, cast, index, divzero, throw, oom"); return; }
+            if (!cmd.TryGet("fault", out v, out n)) { Panic.Fail("fault= needs a kind: " + Options.FaultKinds); return; }
             Log.Info("fault", $"triggering deliberate fault '{new AsciiText(v, n)}'");
             if (Is(v, n, "null")) { Box b = Opaque<Box>(null); KernelConsole.WriteDecimal(b.Value); }
             else if (Is(v, n, "cast")) { Animal a = Opaque<Animal>(new Cat()); Dog d = (Dog)a; KernelConsole.Write(d == null ? "" : "?"); }
@@ -26,7 +26,7 @@ namespace Molt.Diagnostics
             else if (Is(v, n, "divzero")) { int z = OpaqueInt(0); KernelConsole.WriteDecimal(100 / z); }
             else if (Is(v, n, "throw")) { throw new System.InvalidOperationException("deliberate throw"); }
             else if (Is(v, n, "oom")) { while (true) Memory.Heap.AllocateOrPanic(1 << 20); }
-            else Panic.Fail("unknown fault kind; use null, cast, index, divzero, throw or oom");
+            else Panic.Fail("unknown fault kind; use one of " + Options.FaultKinds);
             Panic.Fail("the deliberate fault did not fault");
         }
 
