@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using Molt.Boot;
 
-namespace Molt.Arch.X64
+namespace Molt.Boot
 {
     /// <summary>
     /// The Multiboot2 hand-off (GRUB): EBX pointed at the boot information,

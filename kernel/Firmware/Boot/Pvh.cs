@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using Molt.Boot;
 
-namespace Molt.Arch.X64
+namespace Molt.Boot
 {
     /// <summary>
     /// The PVH hand-off (QEMU -kernel with the XEN_ELFNOTE_PHYS32_ENTRY note):
