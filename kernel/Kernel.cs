@@ -63,6 +63,7 @@ namespace Molt
                     Log.Info("boot", $"loader \"{loader}\", base revision {boot->BaseRevisionAsked} not supported: an older one is in force");
             }
             if (boot->Rsdp != 0) Log.Info("boot", $"ACPI RSDP at physical {boot->Rsdp:x}");
+            if (boot->ModuleSize != 0) Log.Info("boot", $"boot module at physical {boot->ModulePhysical:x}, {boot->ModuleSize} bytes");
 
             if (!Symbols.Attach(Layout.SymbolTable, Layout.KernelStart, Layout.KernelEnd))
                 Log.Warn("boot", $"no symbol table: backtraces show addresses only");
