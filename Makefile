@@ -32,15 +32,9 @@ CSC := dotnet $(DOTNET_SDK_DIR)/Roslyn/bincore/csc.dll
 
 ifeq ($(ARCH),x64)
   CLANG_TARGET := x86_64-unknown-none
-  QEMU := qemu-system-x86_64
-  QEMU_ARGS := -M q35 -cpu max -m 256M -smp $(SMP) -display none -serial stdio -no-reboot \
-               -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(BUILD)/molt.elf
   DEFINES := -define:ARCH_X64
 else ifeq ($(ARCH),arm64)
   CLANG_TARGET := aarch64-unknown-none
-  QEMU := qemu-system-aarch64
-  QEMU_ARGS := -M virt,gic-version=3 -cpu cortex-a72 -m 256M -smp $(SMP) -display none -serial stdio \
-               -semihosting -kernel $(BUILD)/molt.elf
   DEFINES := -define:ARCH_ARM64
 else
   $(error ARCH must be x64 or arm64, not '$(ARCH)')
@@ -167,13 +161,22 @@ $(BUILD)/molt.img: $(BUILD)/molt.elf
 	@$(LINK) --oformat binary -o $@ $(OUT)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(OUT)/obj/ksyms.o
 endif
 
-# ---- running ----
+# ---- running: QEMU is started by molt-qemu (ci/Molt.Qemu) with ci/Molt.QemuRunner's typed ----
+# command line, the same arguments make test boots with, and it decodes the exit status.
+QEMU_TOOL := $(TOOLS)/qemu/molt-qemu.dll
+QEMU_TOOL_SOURCES := $(wildcard ci/Molt.Qemu/*.cs ci/Molt.Qemu/*.csproj ci/Molt.QemuRunner/*.cs ci/Molt.QemuRunner/*.csproj)
+MOLT_QEMU = dotnet $(QEMU_TOOL)
+
+$(QEMU_TOOL): $(QEMU_TOOL_SOURCES)
+	@echo "dotnet build ci/Molt.Qemu"
+	@mkdir -p $(TOOLS) && dotnet build ci/Molt.Qemu -c Release -o $(TOOLS)/qemu --nologo -v q > $(TOOLS).qemu.log 2>&1 || (cat $(TOOLS).qemu.log; exit 1)
+
 # A command line that asks for the tests or the benchmarks boots the test kernel.
 RUN_KERNEL := $(if $(filter test bench,$(CMDLINE)),test-kernel,kernel)
-RUN_QEMU_ARGS := $(if $(filter test-kernel,$(RUN_KERNEL)),$(subst $(BUILD)/molt.elf,$(BUILD)/molt-test.elf,$(QEMU_ARGS)),$(QEMU_ARGS))
-run: $(RUN_KERNEL)
-	@echo "booting Molt ($(ARCH)) in QEMU; quit with Ctrl-A X"
-	$(QEMU) $(RUN_QEMU_ARGS) -append "$(CMDLINE)"
+RUN_ELF := $(BUILD)/$(if $(filter test-kernel,$(RUN_KERNEL)),molt-test.elf,molt.elf)
+
+run: $(RUN_KERNEL) $(QEMU_TOOL)
+	@$(MOLT_QEMU) run --arch $(ARCH) --kernel $(RUN_ELF) --cpus $(SMP) --cmdline "$(CMDLINE)"
 
 # ---- benchmarks: boot with "bench" on BENCH_SMP CPUs (docs/benchmarks.md) ----
 # Shows the console without the BENCH lines (the table comes last), writes
@@ -183,28 +186,13 @@ run: $(RUN_KERNEL)
 BENCH_SMP ?= 4
 BENCH_FILTER ?=
 BENCH_TIMEOUT ?= 300
-BENCH_LOG := $(BUILD)/bench.log
-BENCH_JSON := $(BUILD)/bench.json
-BENCH_QEMU_ARGS := $(subst $(BUILD)/molt.elf,$(BUILD)/molt-test.elf,$(subst -smp $(SMP) ,-smp $(BENCH_SMP) ,$(QEMU_ARGS)))
-# Exit status of a passing run: isa-debug-exit turns the kernel's 0 into 1; semihosting passes 0 through.
-BENCH_PASS := $(if $(filter x64,$(ARCH)),1,0)
 
-bench: test-kernel
-	@echo "benchmarks: $(ARCH) on $(BENCH_SMP) CPUs under $(QEMU), time-out $(BENCH_TIMEOUT) s"
-	@rm -f $(BENCH_LOG) $(BENCH_JSON) $(BUILD)/bench.status
-	@( timeout $(BENCH_TIMEOUT) $(QEMU) $(BENCH_QEMU_ARGS) -append "bench$(if $(BENCH_FILTER), bench.filter=$(BENCH_FILTER))" < /dev/null; \
-	   echo $$? > $(BUILD)/bench.status ) | tr -d '\r' | tee $(BENCH_LOG) | grep -av '^BENCH ' || true
-	@sed -n 's/^BENCH //p' $(BENCH_LOG) > $(BENCH_JSON)
-	@status=$$(cat $(BUILD)/bench.status); \
-	if grep -aq '^PANIC: ' $(BENCH_LOG); then echo "bench: FAILED: the kernel panicked (console in $(BENCH_LOG))"; exit 1; fi; \
-	if [ "$$status" = 124 ]; then echo "bench: FAILED: no exit within $(BENCH_TIMEOUT) s (console in $(BENCH_LOG))"; exit 1; fi; \
-	if [ "$$status" != "$(BENCH_PASS)" ]; then echo "bench: FAILED: QEMU exit status $$status (console in $(BENCH_LOG))"; exit 1; fi; \
-	if [ ! -s $(BENCH_JSON) ]; then echo "bench: FAILED: no BENCH lines (console in $(BENCH_LOG))"; exit 1; fi; \
-	echo "bench: $$(wc -l < $(BENCH_JSON)) results in $(BENCH_JSON)"
+bench: test-kernel $(QEMU_TOOL)
+	@$(MOLT_QEMU) bench --arch $(ARCH) --kernel $(BUILD)/molt-test.elf --cpus $(BENCH_SMP) --timeout $(BENCH_TIMEOUT) \
+		$(if $(BENCH_FILTER),--filter $(BENCH_FILTER)) --log $(BUILD)/bench.log --json $(BUILD)/bench.json
 
-debug: $(RUN_KERNEL)
-	@echo "QEMU waits for gdb: gdb $(lastword $(filter %.elf,$(RUN_QEMU_ARGS))) -ex 'target remote :1234'"
-	$(QEMU) $(RUN_QEMU_ARGS) -append "$(CMDLINE)" -s -S
+debug: $(RUN_KERNEL) $(QEMU_TOOL)
+	@$(MOLT_QEMU) debug --arch $(ARCH) --kernel $(RUN_ELF) --cpus $(SMP) --cmdline "$(CMDLINE)"
 
 # ---- boot images (docs/booting.md): the command line goes into limine.conf / grub.cfg ----
 # The Limine finder (image/lib.sh): LIMINE_DIR, a system install, then a clone in build/limine.

@@ -41,15 +41,6 @@ public class PlatformTests
     }
 
     [KernelFact]
-    public async Task Smp_on_the_command_line_limits_the_CPUs_brought_up()
-    {
-        var r = await QemuRunner.QemuRunner.RunAsync(Direct("exit smp=2", cpus: 4));
-        Assert.True(r.Outcome == QemuOutcome.Passed, r.Describe());
-        Assert.Contains(r.SerialLines, l => l.Contains("acpi: 4 CPUs"));
-        Assert.Contains(r.SerialLines, l => l.EndsWith("smp: 2 CPUs online (limited by smp=)"));
-    }
-
-    [KernelFact]
     public async Task Every_CPU_comes_online_and_all_stop_cleanly_after_the_tests()
     {
         var r = await QemuRunner.QemuRunner.RunAsync(Direct("test test.filter=smp.", cpus: 4));
