@@ -433,7 +433,6 @@ namespace Molt.Threading
             Schedule();
         }
 
-        public static int QueueLength(int cpu) => s_queues[cpu].Count;
     }
 
     /// <summary>A one-shot timer armed with <see cref="Scheduler.ArmTimer"/>.</summary>
