@@ -70,8 +70,10 @@ namespace Molt.Arch.Arm64
         {
             uint id = Machine.HardwareId(index);
             ulong frame = FrameAllocator.Allocate();
-            ulong exceptionStack = FrameAllocator.AllocateContiguous(ExceptionStackSize / 4096);
+            ulong exceptionPhysical;
+            ulong exceptionStack = Stacks.Allocate(ExceptionStackSize, out exceptionPhysical); // with a guard page
             if (frame == 0 || exceptionStack == 0) { Log.Warn("smp", $"no memory to start CPU {index}"); return false; }
+            Stacks.Name(exceptionStack, ExceptionStackSize, "the exception stack (SP_EL1)", index);
             byte* page = (byte*)FrameAllocator.ToVirtual(frame);
             for (int i = 0; i < 4096; i++) page[i] = 0;
             var block = (ApStart*)page;
@@ -80,7 +82,7 @@ namespace Molt.Arch.Arm64
             block->Mair = Native.ReadMair();
             block->Sctlr = Native.ReadSctlr();
             block->Vbar = molt_vectors_address();
-            block->ExceptionStackTop = (ulong)FrameAllocator.ToVirtual(exceptionStack) + ExceptionStackSize;
+            block->ExceptionStackTop = exceptionStack + ExceptionStackSize;
             block->ExceptionDepth = (ulong)(page + 256); // a zeroed word in the same frame
             block->StackTop = stackTop;
             block->CpuIndex = (ulong)index;

@@ -29,6 +29,7 @@ namespace Molt.Hal
 
         public static partial void InitializeInterrupts()
         {
+            DescriptorTables.GuardBootCpuIstStacks();
             LegacyPic.Disable();
             IoApic.Initialize();
             LocalApic.InitializeThisCpu();
@@ -41,7 +42,7 @@ namespace Molt.Hal
             if (cpu->Index != 0)
             {
                 byte* tables = (byte*)Memory.Heap.AllocateOrPanic((uint)DescriptorTables.PerCpuBytes);
-                DescriptorTables.InitializeThisCpu(tables);
+                DescriptorTables.InitializeThisCpu(tables, cpu->Index);
                 LocalApic.InitializeThisCpu();
             }
             LocalApic.StartPeriodic(s_apicTimerHz, tickHz);

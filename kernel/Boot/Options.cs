@@ -77,7 +77,7 @@ namespace Molt.Boot
         };
 
         /// <summary>The kinds <c>fault=</c> accepts (kernel/Diagnostics/Faults.cs).</summary>
-        public const string FaultKinds = "null|cast|index|divzero|throw|oom";
+        public const string FaultKinds = "null|cast|index|divzero|throw|oom|stack";
 
         /// <summary>The declaration named <paramref name="key"/>, or -1.</summary>
         public static int Find(byte* key, int keyLength)

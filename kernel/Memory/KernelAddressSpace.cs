@@ -75,7 +75,7 @@ namespace Molt.Memory
         private static void SwitchToOwnRoot(nint unused) => PageTables.Activate(s_cpuRoots[PerCpu.Current()->Index]);
 
         /// <summary>Copies top-level entries the shared root gained into every CPU's root.</summary>
-        private static void SyncTopLevel()
+        internal static void SyncTopLevel()
         {
             if (s_cpuRoots == null) return;
             ulong* src = (ulong*)FrameAllocator.ToVirtual(s_root);

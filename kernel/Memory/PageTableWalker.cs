@@ -84,6 +84,33 @@ namespace Molt.Memory
             return true;
         }
 
+        /// <summary>
+        /// Unmaps the 4 KiB pages of [virt, virt+size) (entries zeroed, the walk's
+        /// tables kept) and flushes this CPU's TLB entry for each. Other CPUs are
+        /// not told: a caller that reuses the addresses must shoot them down.
+        /// False when a 2 MiB block covers part of the range (nothing splits blocks).
+        /// </summary>
+        public static bool Unmap(ulong root, ulong virt, ulong size)
+        {
+            for (ulong end = virt + size; virt < end; virt += 4096)
+            {
+                ulong* t = Table(root);
+                int level = Levels - 1;
+                for (; level > 0; level--)
+                {
+                    PageEntryKind kind = PageTables.Classify(t[Index(virt, level)], level);
+                    if (kind == PageEntryKind.Leaf) return false;
+                    if (kind == PageEntryKind.Invalid) break;
+                    t = Table(t[Index(virt, level)]);
+                }
+                if (level > 0) continue; // nothing mapped here
+                t[Index(virt, 0)] = 0;
+                PageTables.AfterMapping();
+                PageTables.FlushLocal(virt);
+            }
+            return true;
+        }
+
         /// <summary>The access of the page or block holding <paramref name="virt"/> and its physical address, or None when unmapped.</summary>
         public static PageAccess Query(ulong root, ulong virt, out ulong phys)
         {

@@ -100,8 +100,9 @@ namespace Molt.Threading
         private static Thread Create(delegate*<nint, void> entry, nint arg, string name, int affinity, ulong stackBytes = Thread.DefaultStackSize)
         {
             ulong pages = (stackBytes + 4095) / 4096;
-            ulong stack = FrameAllocator.AllocateContiguous(pages);
-            if (stack == 0) return null;
+            ulong stack;
+            ulong bottom = Stacks.Allocate(pages * 4096, out stack);
+            if (bottom == 0) return null;
             var t = new Thread();
             t.Id = System.Threading.Interlocked.Increment(ref s_nextId);
             t.Name = name;
@@ -110,7 +111,8 @@ namespace Molt.Threading
             t.Affinity = affinity;
             t.StackPhysical = stack;
             t.StackPages = pages;
-            t.StackTop = (nint)FrameAllocator.ToVirtual(stack) + (nint)(pages * 4096);
+            t.StackBottom = bottom;
+            t.StackTop = (nint)(bottom + pages * 4096);
             t.SavedSp = ThreadContext.Prepare(t.StackTop, ObjectRef.AddressOf(t));
             t.State = ThreadState.New;
             return t;
@@ -327,7 +329,7 @@ namespace Molt.Threading
             if (!dead) return;
             if (prev.StackPhysical != 0)
             {
-                FrameAllocator.Free(prev.StackPhysical, prev.StackPages);
+                Stacks.Free(prev.StackBottom, prev.StackPages * 4096, prev.StackPhysical);
                 prev.StackPhysical = 0;
             }
             // Set under the joiners' lock: a joiner sees it only after this CPU is done with prev.

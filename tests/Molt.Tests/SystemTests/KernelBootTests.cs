@@ -48,18 +48,22 @@ public class KernelBootTests
     [OnArch(QemuArch.X64, "divzero", "DivideByZeroException: ")]
     [OnArch(QemuArch.X64, "throw", "unhandled exception ")]
     [OnArch(QemuArch.X64, "oom", "OutOfMemoryException: ")]
+    [OnArch(QemuArch.X64, "stack", "stack overflow: thread 'fault.stack' (id ")]
     [OnArch(QemuArch.Arm64, "null", "NullReferenceException: read of address 0x")]
     [OnArch(QemuArch.Arm64, "cast", "InvalidCastException: ")]
     [OnArch(QemuArch.Arm64, "index", "IndexOutOfRangeException: ")]
     [OnArch(QemuArch.Arm64, "divzero", "DivideByZeroException: ")]
     [OnArch(QemuArch.Arm64, "throw", "unhandled exception ")]
     [OnArch(QemuArch.Arm64, "oom", "OutOfMemoryException: ")]
+    [OnArch(QemuArch.Arm64, "stack", "stack overflow: thread 'fault.stack' (id ")]
     public async Task A_deliberate_fault_panics_with_its_reason_and_a_symbolized_backtrace(QemuArch arch, string fault, string reasonStart)
     {
         var r = await Boot(arch, $"fault={fault}");
         FaultChecks.AssertPanicked(r, fault, reasonStart, exitStatus: ExitStatus.ForKernelValue(arch, ExitStatus.Panic));
         Assert.Equal(ExitStatus.Panic, r.KernelExitValue);
         Assert.Contains("Backtrace:", r.SerialLines);
+        if (fault == "stack")
+            Assert.Matches(@"ran past the bottom of its stack \[0x[0-9a-f]{16}, 0x[0-9a-f]{16}\) into the guard page at 0x[0-9a-f]{16}$", r.PanicReason);
     }
 
     [Theory, OnArch(QemuArch.X64), OnArch(QemuArch.Arm64)]
@@ -68,7 +72,7 @@ public class KernelBootTests
         var r = await Boot(arch, "fault=bogus");
         Assert.True(r.Outcome == QemuOutcome.Panicked, r.Describe());
         Assert.NotNull(r.PanicReason);
-        foreach (var kind in new[] { "null", "cast", "index", "divzero", "throw", "oom" })
+        foreach (var kind in new[] { "null", "cast", "index", "divzero", "throw", "oom", "stack" })
             Assert.Contains(kind, r.PanicReason);
     }
 
