@@ -95,11 +95,18 @@ namespace Molt.Memory
             s_lock.Release(irq);
         }
 
-        /// <summary>True when <paramref name="address"/> lies in the region, below the bump pointer, on an unmapped page: a guard page or a freed stack.</summary>
+        /// <summary>True when <paramref name="address"/> is on an unmapped page in the region below the bump pointer (a guard page or a freed stack), or in the guard page of a named stack outside it.</summary>
         public static bool IsGuard(ulong address)
         {
-            if (address < RegionBase || address >= s_next) return false; // a stale read only misses the newest stack
             ulong phys;
+            bool inRegion = address >= RegionBase && address < s_next; // a stale read of s_next only misses the newest stack
+            if (!inRegion)
+            {
+                // A named stack outside the region (the boot CPU's, in .bss) with its own unmapped guard page.
+                int i = 0;
+                while (i < s_namedCount && !(address >= s_named[i].Bottom - GuardSize && address < s_named[i].Bottom)) i++;
+                if (i == s_namedCount) return false;
+            }
             return PageTables.Query(KernelAddressSpace.Root, address, out phys) == PageAccess.None;
         }
 

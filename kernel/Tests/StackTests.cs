@@ -13,6 +13,7 @@ namespace Molt.Tests
             TestRunner.Add("stacks.guard_page_below", &GuardBelow);
             TestRunner.Add("stacks.freed_stack_is_unmapped", &FreedUnmapped);
             TestRunner.Add("stacks.every_thread_has_a_guard", &ThreadGuard);
+            TestRunner.Add("stacks.boot_stacks_have_guards", &BootGuards);
         }
 
         private static PageAccess Query(ulong virt) { ulong phys; return PageTables.Query(KernelAddressSpace.Root, virt, out phys); }
@@ -51,6 +52,23 @@ namespace Molt.Tests
             t.Equal((long)PageAccess.None, (long)Query(bottom), "unmapped once freed");
             t.Equal((long)PageAccess.None, (long)Query(bottom + 4096), "every page");
             t.True(Stacks.IsGuard(bottom), "a freed stack faults like a guard page");
+        }
+
+        private static void BootGuards(TestContext t)
+        {
+            ulong guard = Layout.BootStackGuard;
+            t.Equal(0UL, guard & 0xFFF, "the boot stack's guard is a page");
+            t.Equal((long)PageAccess.None, (long)Query(guard), "unmapped");
+            t.True(Stacks.IsGuard(guard + 8), "and known as a guard page");
+            t.Equal((long)(PageAccess.Read | PageAccess.Write), (long)Query(guard + 4096), "the stack above it is mapped");
+            t.Equal((long)(PageAccess.Read | PageAccess.Write), (long)Query(guard + Layout.BootStackSize), "up to its top");
+            ulong exception = Layout.ExceptionStackGuard;
+            if (exception != 0)
+            {
+                t.Equal((long)PageAccess.None, (long)Query(exception), "the exception stack's guard is unmapped");
+                t.True(Stacks.IsGuard(exception + 8), "and known");
+                t.Equal((long)(PageAccess.Read | PageAccess.Write), (long)Query(exception + 4096), "the exception stack is mapped");
+            }
         }
 
         private static void Nothing(nint unused) { }
