@@ -19,6 +19,9 @@ namespace Molt.Hal
             return Machine.Discover(CpuId.InitialApicId);
         }
 
+        // The loader's framebuffer (Limine, Multiboot2) is the only one on x86-64.
+        public static partial void PrepareScreen(Boot.BootInfo* boot) { }
+
         public static partial uint HardwareId(int index) => Machine.ApicId(index);
 
         public static partial string StartMethod() => Kernel.Boot->LimineMp != 0 ? "Limine's MP response" : "INIT-SIPI-SIPI";

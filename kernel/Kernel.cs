@@ -82,6 +82,7 @@ namespace Molt
             Log.Info("mem", $"{boot->RegionCount} regions, {FrameAllocator.TotalFrames * 4 / 1024} MiB usable, {FrameAllocator.FreeFrames} frames free");
 
             KernelAddressSpace.Build(boot);
+            Platform.PrepareScreen(boot);
             if (boot->FramebufferPhysical != 0)
             {
                 if (!screenEarly) FramebufferConsole.Attach(boot, boot->DirectMapOffset + boot->FramebufferPhysical);

@@ -138,6 +138,14 @@ namespace Molt.Boot
             if (!v02) facts->PsciCpuOn = tree.GetU32(node, "cpu_on", 0);
         }
 
+        /// <summary>QEMU's fw_cfg interface ("qemu,fw-cfg-mmio"): its register base, or 0 when the tree has none.</summary>
+        public static ulong FwCfgBase(ref DeviceTree tree)
+        {
+            int node = tree.FindCompatible("qemu,fw-cfg-mmio");
+            ulong bas, size;
+            return node >= 0 && tree.ReadReg(node, 0, out bas, out size) && size >= 0x18 ? bas : 0;
+        }
+
         /// <summary>The affinity fields of an MPIDR (Aff3, Aff2, Aff1, Aff0): what identifies a CPU.</summary>
         public static ulong Affinity(ulong mpidr) => mpidr & 0xFF00FFFFFFUL;
 
