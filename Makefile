@@ -1,9 +1,9 @@
 # Molt: the developer's front door.
 #   make            build build/$(ARCH)/molt.elf (release) and build/$(ARCH)/molt-test.elf (with the in-kernel tests and benchmarks)
-#   make run        boot it in QEMU, serial console on this terminal
+#   make run        boot molt.elf in QEMU, serial console on this terminal (molt-test.elf when CMDLINE says test or bench)
 #   make test       host tests + in-kernel tests; last line "N passed, N failed" (TEST_ARGS="--help")
-#   make bench      boot with "bench" and print the benchmark table
-#   make debug      boot halted, waiting for gdb on :1234
+#   make bench      boot molt-test.elf with "bench" and print the benchmark table
+#   make debug      boot halted, waiting for gdb on :1234 (QEMU is started by molt-qemu, ci/Molt.Qemu)
 #   make deps       install missing tools (apt) and restore ILCompiler (NuGet)
 #   make iso        bootable ISO: Limine (LIMINE_DIR or a system install) else GRUB
 #   make iso-limine build/$(ARCH)/molt.iso through Limine; make iso-grub: molt-grub.iso
