@@ -5,8 +5,9 @@
 # (or Bench/) folder, so a new test file registers itself: no list to edit.
 #
 # usage: image/registry.sh NAMESPACE CLASS OUTPUT FILE...
-# A file's Register() belongs to the last `class NAME` declared before it,
-# in the file's `namespace` (block or file-scoped). A file under the folder
+# A file's Register() belongs to the class that encloses it (found by brace
+# depth, so nested types before it do not confuse it), in the file's
+# `namespace` (block or file-scoped). A file under the folder
 # without a Register() (helpers, fixtures) contributes nothing.
 set -euo pipefail
 ns=$1 cls=$2 out=$3; shift 3
@@ -22,15 +23,32 @@ tmp=$out.tmp
     echo "        {"
     for f in "$@"; do
         awk -v file="$f" '
+            # Tracks the enclosing class by brace depth, so a Register() is
+            # attributed to its own class even after nested types.
             /^[ \t]*\/\// { next }
             /^[ \t]*namespace[ \t]+/ { n = $2; sub(/[;{].*$/, "", n) }
-            { line = $0; while (match(line, /(^|[^A-Za-z0-9_])class[ \t]+[A-Za-z_][A-Za-z0-9_]*/)) {
-                  c = substr(line, RSTART, RLENGTH); sub(/^.*class[ \t]+/, "", c); cur = c
-                  line = substr(line, RSTART + RLENGTH) } }
-            /static[ \t]+void[ \t]+Register[ \t]*\([ \t]*\)/ {
-                if (cur == "") { print "registry.sh: " file ":" FNR ": Register() outside a class" > "/dev/stderr"; exit 1 }
-                printf "            global::%s%s%s.Register();\n", n, (n == "" ? "" : "."), cur
-            }' "$f"
+            {
+                line = $0
+                sub(/\/\/.*$/, "", line)
+                gsub(/"([^"\\]|\\.)*"/, "\"\"", line)
+                gsub(/\047([^\047\\]|\\.)*\047/, "\047\047", line)
+                if (line ~ /static[ \t]+void[ \t]+Register[ \t]*\([ \t]*\)/) {
+                    if (top == 0) { print "registry.sh: " file ":" FNR ": Register() outside a class" > "/dev/stderr"; exit 1 }
+                    printf "            global::%s%s%s.Register();\n", n, (n == "" ? "" : "."), path(top)
+                }
+                for (i = 1; i <= length(line); i++) {
+                    ch = substr(line, i, 1)
+                    if (substr(line, i) ~ /^(class|struct|interface|record)[ \t]+[A-Za-z_]/ && (i == 1 || substr(line, i - 1, 1) !~ /[A-Za-z0-9_]/)) {
+                        rest = substr(line, i); sub(/^(class|struct|interface|record)[ \t]+/, "", rest)
+                        match(rest, /^[A-Za-z_][A-Za-z0-9_]*/); pending = substr(rest, RSTART, RLENGTH)
+                    }
+                    if (ch == ";") pending = ""
+                    if (ch == "{") { depth++; if (pending != "") { top++; names[top] = pending; at[top] = depth; pending = "" } }
+                    if (ch == "}") { if (top > 0 && at[top] == depth) top--; depth-- }
+                }
+            }
+            function path(k,   p, j) { p = names[1]; for (j = 2; j <= k; j++) p = p "." names[j]; return p }
+            ' "$f"
     done
     echo "        }"
     echo "    }"

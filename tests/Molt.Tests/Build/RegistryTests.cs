@@ -32,7 +32,7 @@ public class RegistryTests
         {
             string a = Path.Combine(dir, "A.cs"), b = Path.Combine(dir, "B.cs"), helper = Path.Combine(dir, "Helper.cs");
             File.WriteAllText(a, "namespace Molt.Net.Tests\n{\n    // a class Decoy in a comment\n    internal static class ArpTests\n    {\n        public static void Register() { }\n    }\n}\n");
-            File.WriteAllText(b, "namespace Molt.Linker.Tests;\n\npublic static class ElfTests\n{\n    internal static void Register()\n    {\n        Other.Register();\n    }\n}\n");
+            File.WriteAllText(b, "namespace Molt.Linker.Tests;\n\npublic static class ElfTests\n{\n    private struct Builder { public int X; }\n    private record Row(int A);\n    private const string Text = \"class Fake {\";\n    internal static void Register()\n    {\n        Other.Register();\n    }\n    private sealed class After { }\n}\n");
             File.WriteAllText(helper, "namespace Molt.Tests { internal sealed class Fixture { public void Run() { } } }\n");
             string output = Path.Combine(dir, "gen", "AllTests.g.cs");
             var (status, _, error) = Run("Molt.Testing", "AllTests", output, a, b, helper);
@@ -42,6 +42,25 @@ public class RegistryTests
             Assert.Contains("internal static class AllTests", text);
             var calls = text.Split('\n').Select(l => l.Trim()).Where(l => l.EndsWith(".Register();")).ToArray();
             Assert.Equal(["global::Molt.Net.Tests.ArpTests.Register();", "global::Molt.Linker.Tests.ElfTests.Register();"], calls);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_Register_in_a_nested_class_names_the_nesting()
+    {
+        string dir = Directory.CreateTempSubdirectory("molt-registry-").FullName;
+        try
+        {
+            string a = Path.Combine(dir, "A.cs");
+            File.WriteAllText(a, "namespace N\n{\n    static class Outer\n    {\n        static class Inner\n        {\n            public static void Register() { }\n        }\n    }\n}\n");
+            string output = Path.Combine(dir, "out.cs");
+            var (status, _, error) = Run("Molt.Testing", "AllTests", output, a);
+            Assert.True(status == 0, error);
+            Assert.Contains("global::N.Outer.Inner.Register();", File.ReadAllText(output));
         }
         finally
         {
