@@ -1,9 +1,9 @@
 # Molt: the developer's front door.
-#   make            build build/$(ARCH)/molt.elf
-#   make run        boot it in QEMU, serial console on this terminal
+#   make            build build/$(ARCH)/molt.elf (release) and build/$(ARCH)/molt-test.elf (with the in-kernel tests and benchmarks)
+#   make run        boot molt.elf in QEMU, serial console on this terminal (molt-test.elf when CMDLINE says test or bench)
 #   make test       host tests + in-kernel tests; last line "N passed, N failed" (TEST_ARGS="--help")
-#   make bench      boot with "bench" and print the benchmark table
-#   make debug      boot halted, waiting for gdb on :1234
+#   make bench      boot molt-test.elf with "bench" and print the benchmark table
+#   make debug      boot halted, waiting for gdb on :1234 (QEMU is started by molt-qemu, ci/Molt.Qemu)
 #   make deps       install missing tools (apt) and restore ILCompiler (NuGet)
 #   make iso        bootable ISO: Limine (LIMINE_DIR or a system install) else GRUB
 #   make iso-limine build/$(ARCH)/molt.iso through Limine; make iso-grub: molt-grub.iso
@@ -35,25 +35,40 @@ CSC := dotnet $(DOTNET_SDK_DIR)/Roslyn/bincore/csc.dll
 
 ifeq ($(ARCH),x64)
   CLANG_TARGET := x86_64-unknown-none
-  QEMU := qemu-system-x86_64
-  QEMU_ARGS := -M q35 -cpu max -m 256M -smp $(SMP) -display none -serial stdio -no-reboot \
-               -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(BUILD)/molt.elf
   DEFINES := -define:ARCH_X64
 else ifeq ($(ARCH),arm64)
   CLANG_TARGET := aarch64-unknown-none
-  QEMU := qemu-system-aarch64
-  QEMU_ARGS := -M virt,gic-version=3 -cpu cortex-a72 -m 256M -smp $(SMP) -display none -serial stdio \
-               -semihosting -kernel $(BUILD)/molt.elf
   DEFINES := -define:ARCH_ARM64
 else
   $(error ARCH must be x64 or arm64, not '$(ARCH)')
 endif
 
+# ---- two kernels from one pipeline: VARIANT=release (molt.elf) or VARIANT=test (molt-test.elf) ----
+# Every file under a Tests/, Bench/ or Testing/ folder is test-only (a folder rule,
+# not a list); the test kernel is built with MOLT_TESTS and keeps its
+# intermediates in build/<arch>/test/. docs/architecture.md says more.
+VARIANT ?= release
 # The public key the kernel trusts is generated C# (update/Patching/TrustedKey.cs):
 # KEY_DIR holds the pair, made by `molt keygen` on first build, never committed.
 KEY_DIR ?= build/keys
 TRUSTED_KEY_CS := $(KEY_DIR)/TrustedKey.g.cs
-CS_SOURCES := $(sort $(shell find kernel update services hal-$(ARCH) -name '*.cs' 2>/dev/null)) $(TRUSTED_KEY_CS)
+ALL_CS_SOURCES := $(sort $(shell find kernel update services hal-$(ARCH) -name '*.cs' 2>/dev/null)) $(TRUSTED_KEY_CS)
+in_folder = $(sort $(foreach f,$(2),$(if $(filter $(1),$(subst /, ,$(dir $(f)))),$(f))))
+ifeq ($(VARIANT),test)
+  OUT := $(BUILD)/test
+  KERNEL_ELF := $(BUILD)/molt-test.elf
+  # Tests register themselves: every `static void Register()` under a Tests/
+  # (Bench/) folder is called by the generated AllTests (AllBenches); image/registry.sh.
+  REGISTRIES := $(OUT)/gen/AllTests.g.cs $(OUT)/gen/AllBenches.g.cs
+  CS_SOURCES := $(ALL_CS_SOURCES) $(REGISTRIES)
+  DEFINES += -define:MOLT_TESTS
+else ifeq ($(VARIANT),release)
+  OUT := $(BUILD)
+  KERNEL_ELF := $(BUILD)/molt.elf
+  CS_SOURCES := $(filter-out $(call in_folder,Tests Bench Testing,$(ALL_CS_SOURCES)),$(ALL_CS_SOURCES))
+else
+  $(error VARIANT must be release or test, not '$(VARIANT)')
+endif
 ASM_SOURCES := $(sort $(shell find hal-$(ARCH) -name '*.S'))
 ASM_INCLUDES := $(sort $(shell find kernel hal-$(ARCH) -name '*.inc'))
 ASM_OBJECTS := $(patsubst %.S,$(BUILD)/obj/%.o,$(ASM_SOURCES))
@@ -61,9 +76,18 @@ LINKER_SCRIPT := hal-$(ARCH)/linker.ld
 KSYMS_TOOL := $(TOOLS)/ksyms/molt-ksyms.dll
 KSYMS_SOURCES := $(wildcard image/SymbolTable/*.cs image/SymbolTable/*.csproj)
 
-.PHONY: all run test bench debug deps clean iso iso-limine iso-grub usb usb-limine usb-grub images-repro bench-boot help
-all: $(BUILD)/molt.elf
+.PHONY: all kernel test-kernel kernel-elf run test bench debug deps clean iso iso-limine iso-grub usb usb-limine usb-grub images-repro bench-boot help
+all: kernel test-kernel
+
+kernel:
+	@$(MAKE) --no-print-directory VARIANT=release kernel-elf
 	@printf 'molt.elf (%s): %s bytes\n' $(ARCH) $$(stat -c %s $(BUILD)/molt.elf)
+
+test-kernel:
+	@$(MAKE) --no-print-directory VARIANT=test kernel-elf
+	@printf 'molt-test.elf (%s): %s bytes\n' $(ARCH) $$(stat -c %s $(BUILD)/molt-test.elf)
+
+kernel-elf: $(KERNEL_ELF)
 
 help:
 	@sed -n '1,15p' Makefile
@@ -81,12 +105,18 @@ $(ILC): image/restore/IlcRestore.csproj bflat.props | $(DEPS_STAMP)
 	@test -x $@ && touch $@
 
 # ---- kernel build: csc -> ilc -> ld.lld (twice: the second embeds the symbol table) ----
-$(BUILD)/$(SYSTEM_MODULE).dll: $(CS_SOURCES) bflat.props | $(DEPS_STAMP)
+$(OUT)/gen/AllTests.g.cs: $(call in_folder,Tests,$(ALL_CS_SOURCES)) image/registry.sh
+	@bash image/registry.sh Molt.Testing AllTests $@ $(call in_folder,Tests,$(ALL_CS_SOURCES))
+
+$(OUT)/gen/AllBenches.g.cs: $(call in_folder,Bench,$(ALL_CS_SOURCES)) image/registry.sh
+	@bash image/registry.sh Molt.Bench AllBenches $@ $(call in_folder,Bench,$(ALL_CS_SOURCES))
+
+$(OUT)/$(SYSTEM_MODULE).dll: $(CS_SOURCES) bflat.props | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "csc    $(words $(CS_SOURCES)) files -> $@"
 	@$(CSC) $(CSC_FLAGS) $(DEFINES) -out:$@ $(CS_SOURCES)
 
-$(BUILD)/$(SYSTEM_MODULE).o: $(BUILD)/$(SYSTEM_MODULE).dll $(ILC)
+$(OUT)/$(SYSTEM_MODULE).o: $(OUT)/$(SYSTEM_MODULE).dll $(ILC)
 	@echo "ilc    $< -> $@"
 	@$(ILC) $< -o:$@ --systemmodule:$(SYSTEM_MODULE) --generateunmanagedentrypoints:$(SYSTEM_MODULE) $(ILC_FLAGS)
 
@@ -95,40 +125,42 @@ $(BUILD)/obj/%.o: %.S $(ASM_INCLUDES) | $(DEPS_STAMP)
 	@echo "as     $<"
 	@clang --target=$(CLANG_TARGET) -c $< -o $@
 
-# ---- patch fixtures (docs/linker.md): tests/patches/<name>/*.cs -> build/$(ARCH)/patches/<name>.o ----
+# ---- patch fixtures (docs/linker.md): tests/patches/<name>/*.cs -> build/$(ARCH)/test/patches/<name>.o (test kernel only) ----
 # Compiled like a real patch: csc against this build's molt.dll, then
 # ilc --multifile with the kernel's flags (no --generateunmanagedentrypoints:
 # the runtime exports stay the kernel's). The objects are embedded into the
 # kernel (fixtures.S: a table the in-kernel linker tests read) and read by
 # the host tests; they are never committed.
 PATCH_NAMES := $(sort $(notdir $(wildcard tests/patches/*)))
-PATCH_OBJECTS := $(foreach p,$(PATCH_NAMES),$(BUILD)/patches/$(p).o)
+PATCH_OBJECTS := $(foreach p,$(PATCH_NAMES),$(OUT)/patches/$(p).o)
 PATCH_ILC_FLAGS := $(filter-out --multifile,$(ILC_FLAGS)) --multifile
 # tests/patches/<name>/refs lists patches this one is compiled against (besides the kernel).
-patch_refs = $(foreach r,$(shell cat tests/patches/$(1)/refs 2>/dev/null),$(BUILD)/patches/$(r).dll)
+patch_refs = $(foreach r,$(shell cat tests/patches/$(1)/refs 2>/dev/null),$(OUT)/patches/$(r).dll)
 .PHONY: patch-fixtures
 patch-fixtures: $(PATCH_OBJECTS)
-.SECONDARY: $(foreach p,$(PATCH_NAMES),$(BUILD)/patches/$(p).dll)
+.SECONDARY: $(foreach p,$(PATCH_NAMES),$(OUT)/patches/$(p).dll)
 .SECONDEXPANSION:
-$(BUILD)/patches/%.dll: $$(wildcard tests/patches/$$*/*.cs) $$(call patch_refs,$$*) $(BUILD)/$(SYSTEM_MODULE).dll
+$(OUT)/patches/%.dll: $$(wildcard tests/patches/$$*/*.cs) $$(call patch_refs,$$*) $(OUT)/$(SYSTEM_MODULE).dll
 	@mkdir -p $(dir $@)
 	@echo "csc    tests/patches/$* -> $@"
-	@$(CSC) $(CSC_FLAGS) $(DEFINES) -r:$(BUILD)/$(SYSTEM_MODULE).dll $(addprefix -r:,$(call patch_refs,$*)) -out:$@ $(filter %.cs,$^)
-$(BUILD)/patches/%.o: $(BUILD)/patches/%.dll $$(call patch_refs,$$*) $(ILC)
+	@$(CSC) $(CSC_FLAGS) $(DEFINES) -r:$(OUT)/$(SYSTEM_MODULE).dll $(addprefix -r:,$(call patch_refs,$*)) -out:$@ $(filter %.cs,$^)
+$(OUT)/patches/%.o: $(OUT)/patches/%.dll $$(call patch_refs,$$*) $(ILC)
 	@echo "ilc    $< -> $@ (--multifile)"
-	@$(ILC) $< -o:$@ -r:$(BUILD)/$(SYSTEM_MODULE).dll $(addprefix -r:,$(call patch_refs,$*)) --systemmodule:$(SYSTEM_MODULE) $(PATCH_ILC_FLAGS)
+	@$(ILC) $< -o:$@ -r:$(OUT)/$(SYSTEM_MODULE).dll $(addprefix -r:,$(call patch_refs,$*)) --systemmodule:$(SYSTEM_MODULE) $(PATCH_ILC_FLAGS)
 # One table of {name, start, end} rows, ended by a zero row (update/Linker/PatchFixtures.cs).
-$(BUILD)/obj/fixtures.o: $(PATCH_OBJECTS) image/fixtures.sh
+$(OUT)/obj/fixtures.o: $(PATCH_OBJECTS) image/fixtures.sh
 	@mkdir -p $(dir $@)
-	@bash image/fixtures.sh $(ARCH) $(BUILD)/obj/fixtures.S $(PATCH_OBJECTS)
-	@clang --target=$(CLANG_TARGET) -c $(BUILD)/obj/fixtures.S -o $@
-ASM_OBJECTS += $(BUILD)/obj/fixtures.o
+	@bash image/fixtures.sh $(ARCH) $(OUT)/obj/fixtures.S $(PATCH_OBJECTS)
+	@clang --target=$(CLANG_TARGET) -c $(OUT)/obj/fixtures.S -o $@
+ifeq ($(VARIANT),test)
+ASM_OBJECTS += $(OUT)/obj/fixtures.o
+endif
 
 LINK = ld.lld -nostdlib -static --no-pie --build-id=none -z max-page-size=4096 -z noexecstack -T $(LINKER_SCRIPT)
 
-$(BUILD)/molt.pass1.elf: $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(LINKER_SCRIPT)
+$(OUT)/molt.pass1.elf: $(OUT)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(LINKER_SCRIPT)
 	@echo "ld     $@"
-	@$(LINK) -o $@ $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS)
+	@$(LINK) -o $@ $(OUT)/$(SYSTEM_MODULE).o $(ASM_OBJECTS)
 
 $(KSYMS_TOOL): $(KSYMS_SOURCES)
 	@echo "dotnet build image/SymbolTable"
@@ -137,39 +169,52 @@ $(KSYMS_TOOL): $(KSYMS_SOURCES)
 # The build id is the SHA-256 of the image before its symbol table is added
 # (the table is derived from it); the kernel prints it at boot and every
 # patch bundle names the build id it was built for.
-$(BUILD)/build-id: $(BUILD)/molt.pass1.elf
+$(OUT)/build-id: $(OUT)/molt.pass1.elf
 	@sha256sum $< | cut -c1-64 > $@
 	@echo "build id $$(cat $@)"
 
-$(BUILD)/ksyms.bin: $(BUILD)/molt.pass1.elf $(BUILD)/build-id $(KSYMS_TOOL)
-	@dotnet $(KSYMS_TOOL) $< $@ --build-id $(BUILD)/build-id
+$(OUT)/ksyms.bin: $(OUT)/molt.pass1.elf $(OUT)/build-id $(KSYMS_TOOL)
+	@dotnet $(KSYMS_TOOL) $< $@ --build-id $(OUT)/build-id
 
-$(BUILD)/obj/ksyms.o: $(BUILD)/ksyms.bin
-	@printf '.section .ksyms, "a"\n.balign 8\n.incbin "%s"\n.section .note.GNU-stack, "", %%progbits\n' $(ROOT)/$< > $(BUILD)/obj/ksyms.S
-	@clang --target=$(CLANG_TARGET) -c $(BUILD)/obj/ksyms.S -o $@
+$(OUT)/obj/ksyms.o: $(OUT)/ksyms.bin
+	@mkdir -p $(dir $@)
+	@printf '.section .ksyms, "a"\n.balign 8\n.incbin "%s"\n.section .note.GNU-stack, "", %%progbits\n' $(ROOT)/$< > $(OUT)/obj/ksyms.S
+	@clang --target=$(CLANG_TARGET) -c $(OUT)/obj/ksyms.S -o $@
 
 # The final link adds only the .ksyms segment, placed last: every other
 # address is unchanged, which the check below confirms.
-$(BUILD)/molt.elf: $(BUILD)/molt.pass1.elf $(BUILD)/obj/ksyms.o
-	@echo "ld     $@ (with $$(stat -c %s $(BUILD)/ksyms.bin) bytes of symbols)"
-	@$(LINK) -o $@ $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(BUILD)/obj/ksyms.o
-	@dotnet $(KSYMS_TOOL) $@ $(BUILD)/ksyms.check.bin --build-id $(BUILD)/build-id && cmp -s $(BUILD)/ksyms.bin $(BUILD)/ksyms.check.bin \
+$(KERNEL_ELF): $(OUT)/molt.pass1.elf $(OUT)/obj/ksyms.o
+	@echo "ld     $@ (with $$(stat -c %s $(OUT)/ksyms.bin) bytes of symbols)"
+	@$(LINK) -o $@ $(OUT)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(OUT)/obj/ksyms.o
+	@dotnet $(KSYMS_TOOL) $@ $(OUT)/ksyms.check.bin --build-id $(OUT)/build-id && cmp -s $(OUT)/ksyms.bin $(OUT)/ksyms.check.bin \
 		|| (echo "error: symbol addresses moved between link passes"; rm -f $@; exit 1)
 
 # arm64 also gets molt.img: the same link as a flat binary, which starts
 # with the arm64 Linux Image header (boot/entry.S), for loaders that take an
 # Image (QEMU -kernel passes x0 = DTB then; U-Boot booti).
-ifeq ($(ARCH),arm64)
-all: $(BUILD)/molt.img
+ifeq ($(ARCH)-$(VARIANT),arm64-release)
+kernel-elf: $(BUILD)/molt.img
 $(BUILD)/molt.img: $(BUILD)/molt.elf
 	@echo "ld     $@ (flat arm64 Image)"
-	@$(LINK) --oformat binary -o $@ $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(BUILD)/obj/ksyms.o
+	@$(LINK) --oformat binary -o $@ $(OUT)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(OUT)/obj/ksyms.o
 endif
 
-# ---- running ----
-run: all
-	@echo "booting Molt ($(ARCH)) in QEMU; quit with Ctrl-A X"
-	$(QEMU) $(QEMU_ARGS) -append "$(CMDLINE)"
+# ---- running: QEMU is started by molt-qemu (ci/Molt.Qemu) with ci/Molt.QemuRunner's typed ----
+# command line, the same arguments make test boots with, and it decodes the exit status.
+QEMU_TOOL := $(TOOLS)/qemu/molt-qemu.dll
+QEMU_TOOL_SOURCES := $(wildcard ci/Molt.Qemu/*.cs ci/Molt.Qemu/*.csproj ci/Molt.QemuRunner/*.cs ci/Molt.QemuRunner/*.csproj)
+MOLT_QEMU = dotnet $(QEMU_TOOL)
+
+$(QEMU_TOOL): $(QEMU_TOOL_SOURCES)
+	@echo "dotnet build ci/Molt.Qemu"
+	@mkdir -p $(TOOLS) && dotnet build ci/Molt.Qemu -c Release -o $(TOOLS)/qemu --nologo -v q > $(TOOLS).qemu.log 2>&1 || (cat $(TOOLS).qemu.log; exit 1)
+
+# A command line that asks for the tests or the benchmarks boots the test kernel.
+RUN_KERNEL := $(if $(filter test bench,$(CMDLINE)),test-kernel,kernel)
+RUN_ELF := $(BUILD)/$(if $(filter test-kernel,$(RUN_KERNEL)),molt-test.elf,molt.elf)
+
+run: $(RUN_KERNEL) $(QEMU_TOOL)
+	@$(MOLT_QEMU) run --arch $(ARCH) --kernel $(RUN_ELF) --cpus $(SMP) --cmdline "$(CMDLINE)"
 
 # ---- benchmarks: boot with "bench" on BENCH_SMP CPUs (docs/benchmarks.md) ----
 # Shows the console without the BENCH lines (the table comes last), writes
@@ -179,55 +224,40 @@ run: all
 BENCH_SMP ?= 4
 BENCH_FILTER ?=
 BENCH_TIMEOUT ?= 300
-BENCH_LOG := $(BUILD)/bench.log
-BENCH_JSON := $(BUILD)/bench.json
-BENCH_QEMU_ARGS := $(subst -smp $(SMP) ,-smp $(BENCH_SMP) ,$(QEMU_ARGS))
-# Exit status of a passing run: isa-debug-exit turns the kernel's 0 into 1; semihosting passes 0 through.
-BENCH_PASS := $(if $(filter x64,$(ARCH)),1,0)
 
-bench: all
-	@echo "benchmarks: $(ARCH) on $(BENCH_SMP) CPUs under $(QEMU), time-out $(BENCH_TIMEOUT) s"
-	@rm -f $(BENCH_LOG) $(BENCH_JSON) $(BUILD)/bench.status
-	@( timeout $(BENCH_TIMEOUT) $(QEMU) $(BENCH_QEMU_ARGS) -append "bench$(if $(BENCH_FILTER), bench.filter=$(BENCH_FILTER))" < /dev/null; \
-	   echo $$? > $(BUILD)/bench.status ) | tr -d '\r' | tee $(BENCH_LOG) | grep -av '^BENCH ' || true
-	@sed -n 's/^BENCH //p' $(BENCH_LOG) > $(BENCH_JSON)
-	@status=$$(cat $(BUILD)/bench.status); \
-	if grep -aq '^PANIC: ' $(BENCH_LOG); then echo "bench: FAILED: the kernel panicked (console in $(BENCH_LOG))"; exit 1; fi; \
-	if [ "$$status" = 124 ]; then echo "bench: FAILED: no exit within $(BENCH_TIMEOUT) s (console in $(BENCH_LOG))"; exit 1; fi; \
-	if [ "$$status" != "$(BENCH_PASS)" ]; then echo "bench: FAILED: QEMU exit status $$status (console in $(BENCH_LOG))"; exit 1; fi; \
-	if [ ! -s $(BENCH_JSON) ]; then echo "bench: FAILED: no BENCH lines (console in $(BENCH_LOG))"; exit 1; fi; \
-	echo "bench: $$(wc -l < $(BENCH_JSON)) results in $(BENCH_JSON)"
+bench: test-kernel $(QEMU_TOOL)
+	@$(MOLT_QEMU) bench --arch $(ARCH) --kernel $(BUILD)/molt-test.elf --cpus $(BENCH_SMP) --timeout $(BENCH_TIMEOUT) \
+		$(if $(BENCH_FILTER),--filter $(BENCH_FILTER)) --log $(BUILD)/bench.log --json $(BUILD)/bench.json
 
-debug: all
-	@echo "QEMU waits for gdb: gdb $(BUILD)/molt.elf -ex 'target remote :1234'"
-	$(QEMU) $(QEMU_ARGS) -append "$(CMDLINE)" -s -S
+debug: $(RUN_KERNEL) $(QEMU_TOOL)
+	@$(MOLT_QEMU) debug --arch $(ARCH) --kernel $(RUN_ELF) --cpus $(SMP) --cmdline "$(CMDLINE)"
 
 # ---- boot images (docs/booting.md): the command line goes into limine.conf / grub.cfg ----
 # The Limine finder (image/lib.sh): LIMINE_DIR, a system install, then a clone in build/limine.
-iso: all
+iso: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" LIMINE_NO_MP="$(LIMINE_NO_MP)" bash image/iso.sh auto $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
-iso-limine: all
+iso-limine: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" LIMINE_NO_MP="$(LIMINE_NO_MP)" bash image/iso.sh limine $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
-iso-grub: all
+iso-grub: kernel
 	@bash image/iso.sh grub $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
-usb: all
+usb: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" bash image/usb.sh auto $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
-usb-limine: all
+usb-limine: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" bash image/usb.sh limine $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
-usb-grub: all
+usb-grub: kernel
 	@bash image/usb.sh grub $(ARCH) $(BUILD)/molt.elf $(BUILD) "$(CMDLINE)"
 
 # Builds each image this machine can make twice, in two folders, and compares them byte for byte.
-images-repro: all
+images-repro: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" bash image/repro-check.sh $(ARCH) $(BUILD)/molt.elf $(BUILD)/repro "$(CMDLINE)"
 
 # Builds the images with "exit" and boots each path several times: time to "Molt ready", kernel and total.
-bench-boot: all
+bench-boot: kernel
 	@LIMINE_DIR="$(LIMINE_DIR)" bash image/bench-boot.sh $(ARCH) $(BUILD)
 
 # ---- tests: host xunit tests, then the in-kernel suite on each configuration ----

@@ -96,38 +96,6 @@ namespace Molt.Arch.Arm64
             return true;
         }
 
-        /// <summary>Records the controller the device tree names; false when there is none this code drives.</summary>
-        public static bool Discover(ref Boot.DeviceTree tree)
-        {
-            int node = tree.FindCompatible("arm,gic-v3");
-            int version = 3;
-            if (node < 0)
-            {
-                version = 2;
-                node = tree.FindCompatible("arm,cortex-a15-gic");
-                if (node < 0) node = tree.FindCompatible("arm,gic-400");
-                if (node < 0) node = tree.FindCompatible("arm,cortex-a9-gic");
-                if (node < 0) node = tree.FindCompatible("arm,cortex-a7-gic");
-            }
-            ulong dist, size, second, secondSize;
-            if (node < 0 || !tree.ReadReg(node, 0, out dist, out size) || !tree.ReadReg(node, 1, out second, out secondSize))
-                return false;
-            if (version == 2)
-            {
-                Configure(2, dist, second, 0);
-                return true;
-            }
-            byte* v; int n;
-            ulong stride = tree.GetProperty(node, "redistributor-stride", out v, out n) && n == 8 ? Boot.DeviceTree.ReadBE64(v) : 0;
-            Configure(3, dist, 0, stride);
-            // reg: the distributor, then #redistributor-regions redistributor ranges.
-            uint regions = tree.GetU32(node, "#redistributor-regions", 1);
-            AddRedistributorRange(second, secondSize);
-            for (int i = 1; i < (int)regions && i < MaxRedistributorRanges; i++)
-                if (tree.ReadReg(node, 1 + i, out second, out secondSize)) AddRedistributorRange(second, secondSize);
-            return true;
-        }
-
         private static ulong Map(ulong phys, ulong size)
         {
             void* p = KernelAddressSpace.MapPhysical(phys, size, PageAccess.Read | PageAccess.Write | PageAccess.Device);

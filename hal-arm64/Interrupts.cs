@@ -145,6 +145,7 @@ namespace Molt.Arch.Arm64
             Panic.BeginCustom();
             if (serror)
                 KernelConsole.Write("SError (asynchronous abort)");
+            else if (abort && farValid && Memory.Stacks.WriteOverflow(far)) { } // a thread ran off its stack (reported on SP_EL1)
             else if (abort && farValid && far < NullGuard)
             {
                 KernelConsole.Write("NullReferenceException: ");

@@ -24,6 +24,11 @@ namespace Molt.Hal
 
         public static partial int DiscoverCpus() => Machine.Discover();
 
+        public static partial void PrepareScreen(Boot.BootInfo* boot)
+        {
+            if (boot->FramebufferPhysical == 0) Ramfb.Enable(boot);
+        }
+
         public static partial uint HardwareId(int index) => Machine.HardwareId(index);
 
         public static partial string StartMethod() => Kernel.Boot->LimineMp != 0 ? "Limine's MP response" : "PSCI CPU_ON";

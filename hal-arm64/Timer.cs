@@ -22,15 +22,6 @@ namespace Molt.Arch.Arm64
         public static int IntId => s_intid;
         public static ulong Period => s_period;
 
-        public static void Discover(ref Boot.DeviceTree tree)
-        {
-            int node = tree.FindCompatible("arm,armv8-timer");
-            byte* v; int n;
-            // interrupts = <type number flags> x4: secure, non-secure, virtual, hypervisor physical timer.
-            if (node >= 0 && tree.GetProperty(node, "interrupts", out v, out n) && n >= 36 && Boot.DeviceTree.ReadBE32(v + 24) == 1)
-                s_intid = 16 + (int)Boot.DeviceTree.ReadBE32(v + 28);
-        }
-
         /// <summary>Uses INTID <paramref name="intid"/> (ACPI's GTDT names it as a GSIV); false, keeping the default, unless it is a PPI.</summary>
         public static bool UseIntId(uint intid)
         {

@@ -70,28 +70,63 @@ namespace Molt.Arch.X64
             BuildIdt();
         }
 
-        /// <summary>Bytes an application processor needs for its own GDT, TSS and IST stacks.</summary>
-        public static int PerCpuBytes => 64 + sizeof(Tss) + 3 * IstStackSize + 16;
+        /// <summary>Bytes an application processor needs for its own GDT and TSS (its IST stacks come from kernel/Memory/Stacks.cs).</summary>
+        public static int PerCpuBytes => 64 + sizeof(Tss);
 
-        /// <summary>An application processor: its own GDT and TSS (a TSS is busy once loaded, so each CPU needs one) in <paramref name="memory"/>, and the shared IDT.</summary>
-        public static void InitializeThisCpu(byte* memory)
+        /// <summary>
+        /// An application processor: its own GDT and TSS (a TSS is busy once loaded,
+        /// so each CPU needs one) in <paramref name="memory"/>, IST stacks with guard
+        /// pages, and the shared IDT.
+        /// </summary>
+        public static void InitializeThisCpu(byte* memory, int cpu)
         {
             ulong* gdt = (ulong*)memory;
             Tss* tss = (Tss*)(memory + 64);
-            byte* stacks = (byte*)(((ulong)(memory + 64 + sizeof(Tss)) + 15) & ~15UL);
             for (int i = 0; i < sizeof(Tss); i++) ((byte*)tss)[i] = 0;
-            LoadForThisCpu(gdt, tss, stacks);
+            ulong* tops = stackalloc ulong[3];
+            for (int i = 0; i < 3; i++) tops[i] = GuardedIstStack(i, cpu);
+            LoadForThisCpu(gdt, tss, tops);
             Pointer idtr;
             idtr.Limit = 256 * 16 - 1;
             idtr.Base = (ulong)Unsafe.AsPointer(ref s_idt);
             molt_load_idt(&idtr);
         }
 
+        /// <summary>
+        /// The boot CPU, once the kernel's page tables exist: moves its IST
+        /// stacks from .bss (set before any allocator) to guarded ones. The CPU
+        /// reads the TSS's IST fields at each delivery, so the switch takes effect
+        /// with the next double fault, NMI or machine check.
+        /// </summary>
+        public static void GuardBootCpuIstStacks()
+        {
+            Tss* tss = (Tss*)Unsafe.AsPointer(ref s_tss);
+            tss->Ist1 = GuardedIstStack(0, 0);
+            tss->Ist2 = GuardedIstStack(1, 0);
+            tss->Ist3 = GuardedIstStack(2, 0);
+        }
+
+        private static ulong GuardedIstStack(int index, int cpu)
+        {
+            ulong physical;
+            ulong bottom = Memory.Stacks.Allocate(IstStackSize, out physical);
+            if (bottom == 0) Diagnostics.Panic.Fail("no memory for an IST stack");
+            Memory.Stacks.Name(bottom, IstStackSize, index == 0 ? "the double-fault stack (IST1)" : index == 1 ? "the NMI stack (IST2)" : "the machine-check stack (IST3)", cpu);
+            return bottom + IstStackSize;
+        }
+
         private static void LoadForThisCpu(ulong* gdt, Tss* tssp, byte* stacks)
         {
-            tssp->Ist1 = (ulong)(stacks + IstStackSize) & ~15UL;
-            tssp->Ist2 = (ulong)(stacks + 2 * IstStackSize) & ~15UL;
-            tssp->Ist3 = (ulong)(stacks + 3 * IstStackSize) & ~15UL;
+            ulong* tops = stackalloc ulong[3];
+            for (int i = 0; i < 3; i++) tops[i] = (ulong)(stacks + (i + 1) * IstStackSize) & ~15UL;
+            LoadForThisCpu(gdt, tssp, tops);
+        }
+
+        private static void LoadForThisCpu(ulong* gdt, Tss* tssp, ulong* istTops)
+        {
+            tssp->Ist1 = istTops[0];
+            tssp->Ist2 = istTops[1];
+            tssp->Ist3 = istTops[2];
             tssp->IoMapBase = (ushort)sizeof(Tss);
 
             ulong tss = (ulong)tssp;

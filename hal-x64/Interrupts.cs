@@ -85,7 +85,10 @@ namespace Molt.Arch.X64
         {
             ulong cr2 = Native.ReadCr2();
             Panic.BeginCustom();
-            if (f->Vector == 0)
+            // A thread that ran off its stack faults on the guard page; the
+            // exception frame then cannot be pushed either, so it arrives as #DF (on IST1).
+            if ((f->Vector == 14 || f->Vector == 8) && Memory.Stacks.WriteOverflow(cr2)) { }
+            else if (f->Vector == 0)
                 KernelConsole.Write("DivideByZeroException: attempted to divide by zero");
             else if (f->Vector == 14 && cr2 < NullGuard)
             {

@@ -1,3 +1,4 @@
+using Molt.Acpi;
 using Molt.Hal;
 using Molt.Memory;
 
@@ -11,7 +12,7 @@ namespace Molt.Arch.X64
     {
         private const int RegVersion = 1;
 
-        private struct Mapped { public fixed ulong Registers[Madt.MaxIoApics]; public fixed uint Inputs[Madt.MaxIoApics]; }
+        private struct Mapped { public fixed ulong Registers[ApicFacts.MaxIoApics]; public fixed uint Inputs[ApicFacts.MaxIoApics]; }
         private static Mapped s;
 
         private static uint* Regs(int i) => (uint*)s.Registers[i];
@@ -21,9 +22,9 @@ namespace Molt.Arch.X64
 
         public static void Initialize()
         {
-            for (int i = 0; i < Madt.IoApicCount; i++)
+            for (int i = 0; i < Machine.Apics->IoApicCount; i++)
             {
-                s.Registers[i] = (ulong)KernelAddressSpace.MapPhysical(Madt.IoApicAddress(i), 4096, PageAccess.Read | PageAccess.Write | PageAccess.Device);
+                s.Registers[i] = (ulong)KernelAddressSpace.MapPhysical(Machine.Apics->IoApicAddress(i), 4096, PageAccess.Read | PageAccess.Write | PageAccess.Device);
                 if (s.Registers[i] == 0) continue;
                 uint inputs = ((Read(i, RegVersion) >> 16) & 0xFF) + 1;
                 s.Inputs[i] = inputs;
@@ -34,9 +35,9 @@ namespace Molt.Arch.X64
         /// <summary>Routes <paramref name="gsi"/> to <paramref name="vector"/> on <paramref name="apicId"/>; false if no I/O APIC has that input.</summary>
         public static bool Route(uint gsi, int vector, uint apicId, bool activeLow, bool levelTriggered)
         {
-            for (int i = 0; i < Madt.IoApicCount; i++)
+            for (int i = 0; i < Machine.Apics->IoApicCount; i++)
             {
-                uint bas = Madt.IoApicGsiBase(i);
+                uint bas = Machine.Apics->IoApicGsiBase(i);
                 if (s.Registers[i] == 0 || gsi < bas || gsi >= bas + s.Inputs[i]) continue;
                 uint pin = gsi - bas;
                 uint low = (uint)vector | (activeLow ? 1u << 13 : 0) | (levelTriggered ? 1u << 15 : 0);
@@ -49,9 +50,9 @@ namespace Molt.Arch.X64
 
         public static void Mask(uint gsi)
         {
-            for (int i = 0; i < Madt.IoApicCount; i++)
+            for (int i = 0; i < Machine.Apics->IoApicCount; i++)
             {
-                uint bas = Madt.IoApicGsiBase(i);
+                uint bas = Machine.Apics->IoApicGsiBase(i);
                 if (s.Registers[i] == 0 || gsi < bas || gsi >= bas + s.Inputs[i]) continue;
                 uint reg = 0x10 + (gsi - bas) * 2;
                 Write(i, reg, Read(i, reg) | (1u << 16));
@@ -62,7 +63,7 @@ namespace Molt.Arch.X64
         public static bool RouteIsa(byte irq, int vector, uint apicId)
         {
             ushort flags;
-            uint gsi = Madt.IsaIrqToGsi(irq, out flags);
+            uint gsi = Machine.Apics->IsaIrqToGsi(irq, out flags);
             bool activeLow = (flags & 3) == 3;
             bool level = ((flags >> 2) & 3) == 3;
             return Route(gsi, vector, apicId, activeLow, level);

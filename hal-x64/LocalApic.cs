@@ -26,7 +26,7 @@ namespace Molt.Arch.X64
             if (s_mmio == null && !s_x2)
             {
                 s_x2 = CpuId.HasX2Apic;
-                if (!s_x2) s_mmio = (uint*)KernelAddressSpace.MapPhysical(Madt.LocalApicAddress, 4096, PageAccess.Read | PageAccess.Write | PageAccess.Device);
+                if (!s_x2) s_mmio = (uint*)KernelAddressSpace.MapPhysical(Machine.Apics->LocalApicAddress, 4096, PageAccess.Read | PageAccess.Write | PageAccess.Device);
             }
             ulong bas = Native.ReadMsr(ApicBaseMsr);
             bas |= 1UL << 11;

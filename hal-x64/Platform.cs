@@ -15,14 +15,14 @@ namespace Molt.Hal
             ulong rsdp = BiosRsdp.Locate(Kernel.Boot->Rsdp);
             if (rsdp == 0) Log.Warn("acpi", $"no RSDP found; continuing without ACPI (boot CPU only, default APIC addresses)");
             else Molt.Acpi.AcpiFirmware.Initialize(rsdp, Kernel.Boot->DirectMapOffset);
-            Madt.Initialize(CpuId.InitialApicId);
-            // The boot CPU must be index 0: move its APIC id to the front.
-            Madt.MakeFirst(CpuId.InitialApicId);
-            Mcfg.Initialize();
-            return Madt.CpuCount;
+            // The boot CPU must be index 0: its APIC id goes to the front.
+            return Machine.Discover(CpuId.InitialApicId);
         }
 
-        public static partial uint HardwareId(int index) => Madt.ApicId(index);
+        // The loader's framebuffer (Limine, Multiboot2) is the only one on x86-64.
+        public static partial void PrepareScreen(Boot.BootInfo* boot) { }
+
+        public static partial uint HardwareId(int index) => Machine.ApicId(index);
 
         public static partial string StartMethod() => Kernel.Boot->LimineMp != 0 ? "Limine's MP response" : "INIT-SIPI-SIPI";
 
@@ -32,6 +32,7 @@ namespace Molt.Hal
 
         public static partial void InitializeInterrupts()
         {
+            DescriptorTables.GuardBootCpuIstStacks();
             LegacyPic.Disable();
             IoApic.Initialize();
             LocalApic.InitializeThisCpu();
@@ -44,15 +45,15 @@ namespace Molt.Hal
             if (cpu->Index != 0)
             {
                 byte* tables = (byte*)Memory.Heap.AllocateOrPanic((uint)DescriptorTables.PerCpuBytes);
-                DescriptorTables.InitializeThisCpu(tables);
+                DescriptorTables.InitializeThisCpu(tables, cpu->Index);
                 LocalApic.InitializeThisCpu();
             }
             LocalApic.StartPeriodic(s_apicTimerHz, tickHz);
         }
 
-        public static partial bool StartCpu(int index, CpuLocal* cpu, ulong stackTop) => ApplicationProcessors.Start(index, Madt.ApicId(index), stackTop);
+        public static partial bool StartCpu(int index, CpuLocal* cpu, ulong stackTop) => ApplicationProcessors.Start(index, Machine.ApicId(index), stackTop);
 
-        public static partial void SendIpi(int cpuIndex, IpiKind kind) => LocalApic.SendIpi(Madt.ApicId(cpuIndex), IpiVectorBase + (int)kind);
+        public static partial void SendIpi(int cpuIndex, IpiKind kind) => LocalApic.SendIpi(Machine.ApicId(cpuIndex), IpiVectorBase + (int)kind);
 
         /// <summary>The IPI kind a vector carries, or -1.</summary>
         internal static int IpiKindOf(ulong vector) => vector >= IpiVectorBase && vector < IpiVectorBase + 3 ? (int)vector - IpiVectorBase : -1;

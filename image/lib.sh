@@ -26,11 +26,17 @@ stamp_tree() { find "$1" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +; }
 #   1. LIMINE_DIR;
 #   2. a system-wide install (`limine --print-datadir`);
 #   3. LIMINE_CLONE (default build/limine in the repository): a previous clone, else a
-#      shallow clone of Limine's binary branch, bounded by a short time-out
-#      so an offline machine (CI) falls back at once. LIMINE_FETCH=0 skips it.
+#      clone of the release these scripts were verified with (docs/booting.md):
+#      the tag LIMINE_REF, which must resolve to LIMINE_COMMIT; without the tag,
+#      the binary branch is cloned and LIMINE_COMMIT checked out. A clone at
+#      another commit is refused. Bounded by a short time-out so an offline
+#      machine (CI) falls back at once. LIMINE_FETCH=0 skips it.
 # Returns 1 with limine_why set when none is to be had.
 LIMINE_REPO="${LIMINE_REPO:-https://github.com/limine-bootloader/limine}"
 LIMINE_BRANCH="${LIMINE_BRANCH:-v8.x-binary}"
+# Limine 8.2.0's prebuilt files: v8.x-binary commit 1dbdf77 (22 Oct 2024).
+LIMINE_REF="${LIMINE_REF:-v8.2.0-binary}"
+LIMINE_COMMIT="${LIMINE_COMMIT:-1dbdf77}"
 
 find_limine() {
     limine_dir="" limine_tool="" limine_from="" limine_why=""
@@ -57,15 +63,26 @@ find_limine() {
             return 1
         fi
         rm -rf "$clone"
-        if ! GIT_TERMINAL_PROMPT=0 timeout "${LIMINE_FETCH_TIMEOUT:-30}" \
-                git clone -q --depth=1 --branch="$LIMINE_BRANCH" "$LIMINE_REPO" "$clone" >/dev/null 2>&1; then
+        local t="${LIMINE_FETCH_TIMEOUT:-30}"
+        if ! GIT_TERMINAL_PROMPT=0 timeout "$t" git clone -q --depth=1 --branch="$LIMINE_REF" "$LIMINE_REPO" "$clone" >/dev/null 2>&1; then
             rm -rf "$clone"
-            limine_why="LIMINE_DIR unset, no system install, cloning $LIMINE_BRANCH failed (offline?)"
+            if ! GIT_TERMINAL_PROMPT=0 timeout "$((t * 4))" git clone -q --branch="$LIMINE_BRANCH" "$LIMINE_REPO" "$clone" >/dev/null 2>&1 \
+                    || ! git -C "$clone" checkout -q "$LIMINE_COMMIT" >/dev/null 2>&1; then
+                rm -rf "$clone"
+                limine_why="LIMINE_DIR unset, no system install, cloning Limine $LIMINE_REF ($LIMINE_COMMIT) failed (offline?)"
+                return 1
+            fi
+        fi
+        local head
+        head="$(git -C "$clone" rev-parse HEAD 2>/dev/null || true)"
+        if [[ "$head" != "$LIMINE_COMMIT"* ]]; then
+            rm -rf "$clone"
+            limine_why="the Limine clone is at ${head:-an unknown commit}, not the verified $LIMINE_COMMIT ($LIMINE_REF)"
             return 1
         fi
-        limine_from="fresh clone of $LIMINE_BRANCH in $clone"
+        limine_from="fresh clone of Limine $LIMINE_REF ($LIMINE_COMMIT) in $clone"
     else
-        limine_from="clone of $LIMINE_BRANCH in $clone"
+        limine_from="clone of Limine in $clone"
     fi
     limine_dir="$clone"
     if [[ ! -x "$clone/limine" ]]; then
@@ -99,7 +116,7 @@ limine_missing_help() {
     cat >&2 <<EOF
 $tool: Limine is required for $1 images and was not found ($limine_why).
   Get its prebuilt files (BSD-2-Clause; never part of Molt) and point LIMINE_DIR at them:
-    git clone --depth=1 --branch=$LIMINE_BRANCH $LIMINE_REPO /opt/limine
+    git clone --depth=1 --branch=$LIMINE_REF $LIMINE_REPO /opt/limine    # Limine 8.2.0, $LIMINE_BRANCH commit $LIMINE_COMMIT
     make -C /opt/limine          # the host tool, for bios-install (x64 only)
     make $tool ARCH=$1 LIMINE_DIR=/opt/limine
   or install Limine system-wide (limine --print-datadir must answer).

@@ -1,10 +1,8 @@
-using Molt.Bench;
 using Molt.Boot;
 using Molt.Console;
 using Molt.Diagnostics;
 using Molt.Hal;
 using Molt.Memory;
-using Molt.Testing;
 using Molt.Time;
 
 namespace Molt
@@ -22,7 +20,7 @@ namespace Molt
     ///    and the interface-dispatch cache is allocated from it.
     /// 5. Paging: the kernel's own page tables (W^X sections, direct map of RAM).
     /// 6. CPUs: interrupt controllers, the tick, the scheduler, every CPU online.
-    /// 7. Mode: run the tests (<c>test</c>), the benchmarks (<c>bench</c>), a deliberate fault (<c>fault=</c>), or the kernel proper.
+    /// 7. Mode: run the tests (<c>test</c>), the benchmarks (<c>bench</c>) (both only in the test kernel, molt-test.elf), a deliberate fault (<c>fault=</c>), or the kernel proper.
     /// </summary>
     public static unsafe class Kernel
     {
@@ -54,7 +52,7 @@ namespace Molt
             KernelConsole.Write(" booting\n");
             Log.Info("boot", $"protocol {ProtocolName(boot->Protocol)}, timestamp {Clock.FrequencyHz / 1000} kHz");
             Log.Info("boot", $"command line: \"{new AsciiText(boot->CommandLine, boot->CommandLineLength)}\"");
-            WarnAboutUnknownOptions(cmd);
+            Options.Check(cmd);
             if (boot->Protocol == BootProtocol.Limine)
             {
                 // Limine 8.x runs base revision 2 when asked for 3; say which one is in force.
@@ -84,6 +82,7 @@ namespace Molt
             Log.Info("mem", $"{boot->RegionCount} regions, {FrameAllocator.TotalFrames * 4 / 1024} MiB usable, {FrameAllocator.FreeFrames} frames free");
 
             KernelAddressSpace.Build(boot);
+            Platform.PrepareScreen(boot);
             if (boot->FramebufferPhysical != 0)
             {
                 if (!screenEarly) FramebufferConsole.Attach(boot, boot->DirectMapOffset + boot->FramebufferPhysical);
@@ -102,9 +101,10 @@ namespace Molt
             Update.Patching.BootPatches.Start(boot, ref cmd);
 
             if (cmd.Has("fault")) { Faults.Trigger(cmd); return; }
+#if MOLT_TESTS
             if (cmd.Has("test"))
             {
-                int failed = TestRunner.RunAll(cmd);
+                int failed = Testing.TestRunner.RunAll(cmd);
                 int stuck = Smp.Processors.StopOthers();
                 if (stuck == 0) Log.Info("smp", $"all other CPUs stopped");
                 else Log.Warn("smp", $"{stuck} CPUs did not stop");
@@ -113,12 +113,17 @@ namespace Molt
             }
             if (cmd.Has("bench"))
             {
-                BenchRunner.RunAll(cmd);
+                Bench.BenchRunner.RunAll(cmd);
                 int stuck = Smp.Processors.StopOthers();
                 if (stuck != 0) Log.Warn("smp", $"{stuck} CPUs did not stop");
                 Emulator.Exit(stuck == 0 ? 0 : 1);
                 Cpu.HaltForever();
             }
+#else
+            // The release kernel (molt.elf) has no tests or benchmarks: they are in molt-test.elf.
+            if (cmd.Has("test") || cmd.Has("bench"))
+                Panic.Fail("this is the release kernel: the tests and benchmarks are in molt-test.elf");
+#endif
 
             ulong ms = Clock.NanosecondsSinceBoot() / 1_000_000;
             Log.Info("boot", $"Molt ready in {ms} ms");
@@ -141,32 +146,6 @@ namespace Molt
             bool mapped = boot->Protocol == BootProtocol.Limine
                        || boot->FramebufferPhysical + boot->FramebufferBytes <= 4UL << 30;
             return mapped && FramebufferConsole.Attach(boot, boot->DirectMapOffset + boot->FramebufferPhysical);
-        }
-
-        /// <summary>Every option the kernel reads; a word not listed here is reported, so a typo does not pass silently.</summary>
-        private static readonly string[] s_knownOptions =
-        {
-            "test", "test.filter", "fault", "exit", "exit-on-panic", "halt-on-panic",
-            "bench", "bench.filter", "smp", "ltt", "patch.apply", "patch.rollback",
-        };
-
-        private static void WarnAboutUnknownOptions(CommandLine cmd)
-        {
-            int pos = 0;
-            byte* key; int keyLength; byte* value; int valueLength;
-            while (cmd.Next(ref pos, out key, out keyLength, out value, out valueLength))
-            {
-                bool known = false;
-                for (int i = 0; i < s_knownOptions.Length && !known; i++)
-                {
-                    string o = s_knownOptions[i];
-                    if (o.Length != keyLength) continue;
-                    known = true;
-                    for (int c = 0; c < keyLength; c++) if (key[c] != o[c]) { known = false; break; }
-                }
-                if (!known)
-                    Log.Warn("boot", $"unknown command-line option '{new AsciiText(key, keyLength)}' ignored (known: test, test.filter=, fault=, exit, exit-on-panic, halt-on-panic, bench, bench.filter=, smp=, ltt=, patch.apply=, patch.rollback=)");
-            }
         }
 
         private static string ProtocolName(BootProtocol p)

@@ -3,9 +3,10 @@ using System.Globalization;
 namespace Molt.QemuRunner;
 
 /// <summary>
-/// Builds QEMU's argument list from <see cref="QemuRunOptions"/>: the same
-/// machines and exit devices the Makefile's <c>run</c> target uses, so a
-/// CI failure reproduces with <c>make run</c>. Kept separate from process
+/// Builds QEMU's argument list from <see cref="QemuRunOptions"/>: the one
+/// place QEMU's arguments come from. make run, debug and bench boot through
+/// it too (ci/Molt.Qemu, molt-qemu), so a CI failure reproduces with
+/// <c>make run</c> and a device is added once. Kept separate from process
 /// handling so the arguments can be unit-tested without QEMU.
 /// </summary>
 public static class QemuCommandLine

@@ -280,14 +280,29 @@ boot_l0_high:    .skip 4096
 boot_l1_window:  .skip 4096
 boot_l1_kernel:  .skip 4096
 boot_l2_kernel:  .skip 4096
-    .balign 16
+    .balign 4096
+    /* Guard pages, unmapped by the kernel's page tables (KernelAddressSpace.Build): an overflow faults. */
+boot_stack_guard: .skip 4096
 boot_stack:      .skip 65536
 boot_stack_top:
+exception_stack_guard: .skip 4096
 exception_stack: .skip 16384
 exception_stack_top:
     .balign 8
     .global boot_state
 boot_state:      .skip 40
 boot_exception_depth: .skip 16
+
+    /* Layout.BootStackGuard and ExceptionStackGuard. */
+    .section .text.molt_layout_guards, "ax"
+    .global molt_layout_boot_stack_guard, molt_layout_exception_stack_guard
+molt_layout_boot_stack_guard:
+    adrp    x0, boot_stack_guard
+    add     x0, x0, :lo12:boot_stack_guard
+    ret
+molt_layout_exception_stack_guard:
+    adrp    x0, exception_stack_guard
+    add     x0, x0, :lo12:exception_stack_guard
+    ret
 
     .section .note.GNU-stack, "", %progbits

@@ -199,9 +199,22 @@ boot_pml4:      .skip 4096
 boot_pdpt_low:  .skip 4096
 boot_pdpt_high: .skip 4096
 boot_pd:        .skip 4 * 4096
+    /* Unmapped by the kernel's page tables (KernelAddressSpace.Build): an overflow of the boot stack faults. */
+boot_stack_guard: .skip 4096
 boot_stack:     .skip 65536
 boot_stack_top:
     .balign 8
 boot_timestamp: .skip 8
+
+    /* Layout.BootStackGuard and ExceptionStackGuard (x86-64 moves its IST stacks to guarded ones instead: none). */
+    .section .text.molt_layout_guards, "ax"
+    .code64
+    .global molt_layout_boot_stack_guard, molt_layout_exception_stack_guard
+molt_layout_boot_stack_guard:
+    lea boot_stack_guard(%rip), %rax
+    ret
+molt_layout_exception_stack_guard:
+    xor %eax, %eax
+    ret
 
     .section .note.GNU-stack, "", @progbits

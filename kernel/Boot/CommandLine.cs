@@ -96,21 +96,7 @@ namespace Molt.Boot
         {
             number = 0;
             byte* v; int vl;
-            if (!TryGet(name, out v, out vl) || vl == 0) return false;
-            int i = 0;
-            ulong b = 10;
-            if (vl > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) { b = 16; i = 2; }
-            for (; i < vl; i++)
-            {
-                byte c = v[i];
-                ulong d;
-                if (c >= '0' && c <= '9') d = (ulong)(c - '0');
-                else if (b == 16 && c >= 'a' && c <= 'f') d = (ulong)(c - 'a' + 10);
-                else if (b == 16 && c >= 'A' && c <= 'F') d = (ulong)(c - 'A' + 10);
-                else return false;
-                number = number * b + d;
-            }
-            return true;
+            return TryGet(name, out v, out vl) && Options.ParseNumber(v, vl, out number);
         }
     }
 }

@@ -19,6 +19,13 @@ namespace Molt.Hal
     /// </summary>
     public static unsafe partial class Platform
     {
+        /// <summary>
+        /// Boot CPU, once the kernel's page tables and frame allocator exist and
+        /// before the screen console attaches: a display the loader did not set up
+        /// that the platform can (arm64: QEMU's ramfb) fills the framebuffer fields of <paramref name="boot"/>.
+        /// </summary>
+        public static partial void PrepareScreen(Boot.BootInfo* boot);
+
         /// <summary>Finds the CPUs and interrupt controllers; returns how many CPUs exist (at least 1).</summary>
         public static partial int DiscoverCpus();
 

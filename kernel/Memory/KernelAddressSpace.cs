@@ -75,7 +75,7 @@ namespace Molt.Memory
         private static void SwitchToOwnRoot(nint unused) => PageTables.Activate(s_cpuRoots[PerCpu.Current()->Index]);
 
         /// <summary>Copies top-level entries the shared root gained into every CPU's root.</summary>
-        private static void SyncTopLevel()
+        internal static void SyncTopLevel()
         {
             if (s_cpuRoots == null) return;
             ulong* src = (ulong*)FrameAllocator.ToVirtual(s_root);
@@ -120,9 +120,27 @@ namespace Molt.Memory
             if (ok && boot->FramebufferPhysical != 0)
                 ok = MapMissing(root, boot->DirectMapOffset, boot->FramebufferPhysical, boot->FramebufferBytes, PageAccess.Read | PageAccess.Write);
             if (!ok) Panic.Fail("out of memory building the kernel page tables");
+            UnmapGuard(root, Layout.BootStackGuard);
+            UnmapGuard(root, Layout.ExceptionStackGuard);
             PageTables.Activate(root);
             s_root = root;
+            NameBootStacks();
             Log.Info("mem", $"kernel page tables at {root:x}: image W^X, {mapped / (1024 * 1024)} MiB direct-mapped at {boot->DirectMapOffset:x16}");
+        }
+
+        /// <summary>Leaves the guard page below a .bss boot stack unmapped in the image (its direct-map alias stays read-only).</summary>
+        private static void UnmapGuard(ulong root, ulong guard)
+        {
+            if (guard != 0 && !PageTableWalker.Unmap(root, guard, 4096))
+                Log.Warn("mem", $"the stack guard page at {guard:x} lies in a 2 MiB block: left mapped");
+        }
+
+        /// <summary>The boot CPU's .bss stacks, named for the overflow report (kernel/Memory/Stacks.cs).</summary>
+        private static void NameBootStacks()
+        {
+            Stacks.Name(Layout.BootStackGuard + 4096, Layout.BootStackSize, "the boot thread's stack", 0);
+            if (Layout.ExceptionStackGuard != 0)
+                Stacks.Name(Layout.ExceptionStackGuard + 4096, Layout.ExceptionStackSize, "the exception stack (SP_EL1)", 0);
         }
 
         /// <summary>

@@ -47,7 +47,7 @@ namespace Molt.Smp
         /// <summary>Times this CPU's generation has advanced; a marker elapses two advances after it was set.</summary>
         public ulong Advances;
 
-        // ---- object translation (update/ObjectTable.cs) ----
+        // ---- object translation (update/Objects.cs) ----
         /// <summary>This CPU's local translation table: object id -> representative (an object address), 0 when not cached.</summary>
         public nint* LocalTranslations;
         public int LocalTranslationCapacity;

@@ -61,9 +61,12 @@ namespace Molt.Smp
             if (count > 1) Log.Info("smp", $"starting {count - 1} CPUs through {Platform.StartMethod()}");
             for (int i = 1; i < count; i++)
             {
-                ulong stack = FrameAllocator.AllocateContiguous(ApStackSize / 4096);
-                if (stack == 0) { Log.Warn("smp", $"no memory for CPU {i}'s stack"); continue; }
-                ulong top = (ulong)FrameAllocator.ToVirtual(stack) + ApStackSize;
+                // The stack the CPU starts on, then its idle thread's: with a guard page (kernel/Memory/Stacks.cs).
+                ulong stack;
+                ulong bottom = Stacks.Allocate(ApStackSize, out stack);
+                if (bottom == 0) { Log.Warn("smp", $"no memory for CPU {i}'s stack"); continue; }
+                Stacks.Name(bottom, ApStackSize, "the idle thread's stack", i);
+                ulong top = bottom + ApStackSize;
                 s_cpus[i]->KernelStackTop = top;
                 if (!Platform.StartCpu(i, s_cpus[i], top))
                     Log.Warn("smp", $"CPU {i} (hardware id {s_cpus[i]->HardwareId}) did not come online");

@@ -28,9 +28,9 @@ namespace Molt.Tests
         }
 
         // Layout of the scratch area: RSDP at 0, XSDT at 0x100, RSDT at 0x200, seven 2 KiB table slots from 0x400.
-        private const int Pages = 4, XsdtAt = 0x100, RsdtAt = 0x200, FirstSlot = 0x400, SlotSize = 0x800, Slots = 7;
+        internal const int Pages = 4, XsdtAt = 0x100, RsdtAt = 0x200, FirstSlot = 0x400, SlotSize = 0x800, Slots = 7;
 
-        private struct Area
+        internal struct Area
         {
             public ulong Phys;
             public byte* Virt;
@@ -42,7 +42,7 @@ namespace Molt.Tests
             public bool Below4G => Phys + Pages * 4096 <= 0x1_0000_0000UL;
         }
 
-        private static bool Allocate(TestContext t, out Area a)
+        internal static bool Allocate(TestContext t, out Area a)
         {
             a = default;
             ulong phys = FrameAllocator.AllocateContiguous(Pages);
@@ -53,11 +53,11 @@ namespace Molt.Tests
             return true;
         }
 
-        private static void Clear(Area a) { for (int i = 0; i < Pages * 4096; i++) a.Virt[i] = 0; }
+        internal static void Clear(Area a) { for (int i = 0; i < Pages * 4096; i++) a.Virt[i] = 0; }
 
-        private static void Release(Area a) => FrameAllocator.Free(a.Phys, Pages);
+        internal static void Release(Area a) => FrameAllocator.Free(a.Phys, Pages);
 
-        private static void Put(byte* p, string s) { for (int i = 0; i < s.Length; i++) p[i] = (byte)s[i]; }
+        internal static void Put(byte* p, string s) { for (int i = 0; i < s.Length; i++) p[i] = (byte)s[i]; }
 
         /// <summary>Sets the byte at <paramref name="at"/> so the first <paramref name="length"/> bytes sum to zero.</summary>
         private static void Checksum(byte* p, uint length, int at)
@@ -69,14 +69,14 @@ namespace Molt.Tests
         }
 
         /// <summary>A table's checksum over its own length (at most a slot).</summary>
-        private static void Seal(byte* table)
+        internal static void Seal(byte* table)
         {
             uint length = *(uint*)(table + 4);
             Checksum(table, length < SlotSize ? length : SlotSize, 9);
         }
 
         /// <summary>A header in slot <paramref name="slot"/>; fill the body, then <see cref="Seal"/>.</summary>
-        private static byte* Table(Area a, int slot, string signature, uint length, byte revision = 1)
+        internal static byte* Table(Area a, int slot, string signature, uint length, byte revision = 1)
         {
             byte* p = a.Slot(slot);
             for (int i = 0; i < SlotSize; i++) p[i] = 0;
@@ -87,7 +87,7 @@ namespace Molt.Tests
             return p;
         }
 
-        private static byte* Copy(Area a, int slot, ReadOnlySpan<byte> data)
+        internal static byte* Copy(Area a, int slot, ReadOnlySpan<byte> data)
         {
             byte* p = a.Slot(slot);
             for (int i = 0; i < SlotSize; i++) p[i] = i < data.Length ? data[i] : (byte)0;
@@ -109,7 +109,7 @@ namespace Molt.Tests
         }
 
         /// <summary>An XSDT and (below 4 GiB) an RSDT listing slots 0 to <paramref name="count"/>-1, and an RSDP (revision 2) naming both.</summary>
-        private static void Roots(Area a, int count)
+        internal static void Roots(Area a, int count)
         {
             byte* x = a.At(XsdtAt);
             Put(x, "XSDT");
@@ -131,7 +131,7 @@ namespace Molt.Tests
             Rsdp(a, rsdt, a.PhysAt(XsdtAt), 2);
         }
 
-        private static string Open(Area a, out AcpiTables tables) => AcpiTables.Open(a.Phys, FrameAllocator.DirectMapOffset, true, out tables);
+        internal static string Open(Area a, out AcpiTables tables) => AcpiTables.Open(a.Phys, FrameAllocator.DirectMapOffset, true, out tables);
 
         private static void Ssdt(Area a, int slot, uint oemRevision)
         {

@@ -21,7 +21,7 @@ namespace Molt.Tests
         }
 
         /// <summary>Writes a DTB: header, one reservation, structure block, strings block.</summary>
-        private struct Builder
+        internal struct Builder
         {
             public byte* Buffer;
             public int Struct, StructEnd, Strings, StringsEnd;
@@ -69,6 +69,13 @@ namespace Molt.Tests
 
             public void Empty(string name) { Token(3); Token(0); Token(Name(name)); }
 
+            /// <summary>A property of <paramref name="count"/> cells.</summary>
+            public void CellArray(string name, uint* cells, int count)
+            {
+                Token(3); Token((uint)(4 * count)); Token(Name(name));
+                for (int i = 0; i < count; i++) Token(cells[i]);
+            }
+
             /// <summary>Writes the header; returns the total size.</summary>
             public int Finish()
             {
@@ -88,7 +95,7 @@ namespace Molt.Tests
             }
         }
 
-        private const int BlobSize = 4096;
+        internal const int BlobSize = 4096;
 
         /// <summary>
         /// / { #address-cells = 2; #size-cells = 2;

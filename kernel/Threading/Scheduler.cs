@@ -97,11 +97,12 @@ namespace Molt.Threading
             s_started = true;
         }
 
-        private static Thread Create(delegate*<nint, void> entry, nint arg, string name, int affinity)
+        private static Thread Create(delegate*<nint, void> entry, nint arg, string name, int affinity, ulong stackBytes = Thread.DefaultStackSize)
         {
-            ulong pages = Thread.DefaultStackSize / 4096;
-            ulong stack = FrameAllocator.AllocateContiguous(pages);
-            if (stack == 0) return null;
+            ulong pages = (stackBytes + 4095) / 4096;
+            ulong stack;
+            ulong bottom = Stacks.Allocate(pages * 4096, out stack);
+            if (bottom == 0) return null;
             var t = new Thread();
             t.Id = System.Threading.Interlocked.Increment(ref s_nextId);
             t.Name = name;
@@ -110,7 +111,8 @@ namespace Molt.Threading
             t.Affinity = affinity;
             t.StackPhysical = stack;
             t.StackPages = pages;
-            t.StackTop = (nint)FrameAllocator.ToVirtual(stack) + (nint)Thread.DefaultStackSize;
+            t.StackBottom = bottom;
+            t.StackTop = (nint)(bottom + pages * 4096);
             t.SavedSp = ThreadContext.Prepare(t.StackTop, ObjectRef.AddressOf(t));
             t.State = ThreadState.New;
             return t;
@@ -121,12 +123,13 @@ namespace Molt.Threading
         /// on CPU <paramref name="affinity"/> or, with -1, queued first on
         /// <paramref name="initialCpu"/> (default: CPUs in turn) from where idle CPUs may steal it.
         /// Returns null when no memory is left for its stack. The caller owns
-        /// the returned object: Join it, then free it.
+        /// the returned object: Join it, then free it. <paramref name="stackBytes"/>
+        /// rounds up to whole pages.
         /// </summary>
-        public static Thread Spawn(delegate*<nint, void> entry, nint arg, string name, int affinity = -1, int initialCpu = -1)
+        public static Thread Spawn(delegate*<nint, void> entry, nint arg, string name, int affinity = -1, int initialCpu = -1, ulong stackBytes = Thread.DefaultStackSize)
         {
             if (affinity >= s_cpuCount) affinity = -1;
-            Thread t = Create(entry, arg, name, affinity);
+            Thread t = Create(entry, arg, name, affinity, stackBytes);
             if (t == null) return null;
             int cpu = affinity >= 0 ? affinity
                     : initialCpu >= 0 && initialCpu < s_cpuCount ? initialCpu
@@ -326,7 +329,7 @@ namespace Molt.Threading
             if (!dead) return;
             if (prev.StackPhysical != 0)
             {
-                FrameAllocator.Free(prev.StackPhysical, prev.StackPages);
+                Stacks.Free(prev.StackBottom, prev.StackPages * 4096, prev.StackPhysical);
                 prev.StackPhysical = 0;
             }
             // Set under the joiners' lock: a joiner sees it only after this CPU is done with prev.
@@ -432,7 +435,6 @@ namespace Molt.Threading
             Schedule();
         }
 
-        public static int QueueLength(int cpu) => s_queues[cpu].Count;
     }
 
     /// <summary>A one-shot timer armed with <see cref="Scheduler.ArmTimer"/>.</summary>

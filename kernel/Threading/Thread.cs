@@ -5,8 +5,8 @@ namespace Molt.Threading
     public enum ThreadState { New, Ready, Running, Blocked, Dead }
 
     /// <summary>
-    /// A kernel thread: its own stack (from the frame allocator, freed when
-    /// the thread is reaped), a saved stack pointer while not running, and
+    /// A kernel thread: its own stack (kernel/Memory/Stacks.cs: an unmapped
+    /// guard page below it; freed when the thread is reaped), a saved stack pointer while not running, and
     /// scheduling data. Create with <see cref="Scheduler.Spawn"/>; the thread
     /// object belongs to the scheduler until <see cref="Join"/> returns, after
     /// which the joiner may free it with <c>Heap.Free</c>.
@@ -27,6 +27,8 @@ namespace Molt.Threading
         internal nint SavedSp;
         internal ulong StackPhysical;
         internal ulong StackPages;
+        /// <summary>The lowest address of the stack (kernel/Memory/Stacks.cs); the guard page is the page below it.</summary>
+        internal ulong StackBottom;
         internal nint StackTop;
         internal delegate*<nint, void> Entry;
         internal nint Argument;

@@ -133,9 +133,11 @@ namespace Molt.Cli
             var buildOut = new Option<string?>("--output", "-o") { Description = "Bundle file (default: <dir>/build/<name>-<sequence>.<arch>.mpatch); with several arches .<arch> is put before its extension" };
             var noKeep = new Option<bool>("--no-keep-interfaces") { Description = "Diagnostic: skip the generated use of kernel interfaces, to see the object check refuse a class that lost one" };
             var rootOpt = new Option<string?>("--root") { Description = "The Molt tree (default: $MOLT_ROOT, else the nearest folder above holding bflat.props)" };
+            var kernelOpt = new Option<string>("--kernel") { Description = "Which kernel build to target: release (build/<arch>/molt.elf, what make run boots) or test (molt-test.elf)", DefaultValueFactory = _ => "release" };
+            kernelOpt.AcceptOnlyFromAmong("release", "test");
             var build = new Command("build", "Compile a patch against the exact kernel build it targets (csc, the patch rules, ilc --multifile), then pack and sign the bundle.")
             {
-                buildDir, arch, signKey, buildOut, rootOpt, noKeep,
+                buildDir, arch, signKey, buildOut, rootOpt, kernelOpt, noKeep,
             };
             build.SetAction(r =>
             {
@@ -143,6 +145,7 @@ namespace Molt.Cli
                 if (!Directory.Exists(dir)) throw new CliError($"{dir} is not a folder");
                 PatchManifest m = PatchManifest.Load(dir);
                 Toolchain tc = Toolchain.Find(r.GetValue(rootOpt));
+                tc.Kernel = r.GetValue(kernelOpt)!;
                 string archChoice = r.GetValue(arch) ?? m.Arch;
                 string[] arches = archChoice == "all" ? ["x64", "arm64"] : [archChoice];
                 string keyPath = r.GetValue(signKey) ?? Path.Combine(tc.Root, "build", "keys", SigningKeys.DefaultBaseName + ".key");

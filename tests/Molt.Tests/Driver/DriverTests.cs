@@ -57,8 +57,8 @@ public class DriverTests
     {
         var all = KernelConfiguration.All;
         Assert.Equal(all.Count, all.Select(c => c.Name).Distinct().Count());
-        Assert.Contains(all, c => c.Name == "x64 smp1" && c.ElfPath == "build/x64/molt.elf");
-        Assert.Contains(all, c => c.Arch == QemuArch.Arm64 && c.ElfPath == "build/arm64/molt.elf");
+        Assert.Contains(all, c => c.Name == "x64 smp1" && c.ElfPath == "build/x64/molt-test.elf");
+        Assert.Contains(all, c => c.Arch == QemuArch.Arm64 && c.ElfPath == "build/arm64/molt-test.elf");
         // arm64 runs both interrupt controllers QEMU's virt machine offers, and more than one CPU.
         Assert.Contains(all, c => c.Name == "arm64 smp4 gicv3" && c.GicVersion == 3);
         Assert.Contains(all, c => c.Name == "arm64 smp2 gicv2" && c.GicVersion == 2);

@@ -6,20 +6,20 @@ using Xunit.Abstractions;
 
 namespace Molt.Tests.Linker;
 
-/// <summary>Skips unless build/&lt;arch&gt;/patches/linkprobe.o and molt.elf are built (make patch-fixtures, make).</summary>
+/// <summary>Skips unless build/&lt;arch&gt;/test/patches/linkprobe.o and molt-test.elf are built (make patch-fixtures, make).</summary>
 public sealed class PatchFixtureFactAttribute : FactAttribute
 {
     public PatchFixtureFactAttribute(string arch)
     {
-        if (!File.Exists(RealObjects.ObjectPath(arch))) Skip = $"build/{arch}/patches/linkprobe.o is not built (make ARCH={arch} patch-fixtures)";
-        else if (!File.Exists(RealObjects.KernelPath(arch))) Skip = $"build/{arch}/molt.elf is not built (make ARCH={arch})";
+        if (!File.Exists(RealObjects.ObjectPath(arch))) Skip = $"build/{arch}/test/patches/linkprobe.o is not built (make ARCH={arch})";
+        else if (!File.Exists(RealObjects.KernelPath(arch))) Skip = $"build/{arch}/molt-test.elf is not built (make ARCH={arch})";
     }
 }
 
 public static class RealObjects
 {
-    public static string ObjectPath(string arch) => Path.Combine(Repo.Root, "build", arch, "patches", "linkprobe.o");
-    public static string KernelPath(string arch) => Path.Combine(Repo.Root, "build", arch, "molt.elf");
+    public static string ObjectPath(string arch) => Path.Combine(Repo.Root, "build", arch, "test", "patches", "linkprobe.o");
+    public static string KernelPath(string arch) => Path.Combine(Repo.Root, "build", arch, "molt-test.elf");
     public static PatchArch Arch(string arch) => arch == "x64" ? PatchArch.X64 : PatchArch.Arm64;
 
     /// <summary>The kernel's symbols, by name (first definition wins).</summary>

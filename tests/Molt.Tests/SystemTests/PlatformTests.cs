@@ -16,7 +16,7 @@ public class PlatformTests
     private static QemuRunOptions Direct(string commandLine, int cpus = 1) => new()
     {
         Arch = QemuArch.X64,
-        KernelPath = Repo.KernelElf(QemuArch.X64),
+        KernelPath = Repo.KernelFor(QemuArch.X64, commandLine),
         CommandLine = commandLine,
         Cpus = cpus,
         Timeout = TimeSpan.FromSeconds(60),
@@ -41,15 +41,6 @@ public class PlatformTests
     }
 
     [KernelFact]
-    public async Task Smp_on_the_command_line_limits_the_CPUs_brought_up()
-    {
-        var r = await QemuRunner.QemuRunner.RunAsync(Direct("exit smp=2", cpus: 4));
-        Assert.True(r.Outcome == QemuOutcome.Passed, r.Describe());
-        Assert.Contains(r.SerialLines, l => l.Contains("acpi: 4 CPUs"));
-        Assert.Contains(r.SerialLines, l => l.EndsWith("smp: 2 CPUs online (limited by smp=)"));
-    }
-
-    [KernelFact]
     public async Task Every_CPU_comes_online_and_all_stop_cleanly_after_the_tests()
     {
         var r = await QemuRunner.QemuRunner.RunAsync(Direct("test test.filter=smp.", cpus: 4));
@@ -66,7 +57,7 @@ public class PlatformTests
         try
         {
             var build = Process.Start(new ProcessStartInfo("bash",
-                [Path.Combine(Repo.Root, "image", "iso.sh"), "grub", "x64", Repo.KernelElf(QemuArch.X64), outDir, "test test.filter=runtime."])
+                [Path.Combine(Repo.Root, "image", "iso.sh"), "grub", "x64", Repo.TestKernelElf(QemuArch.X64), outDir, "test test.filter=runtime."])
             { RedirectStandardOutput = true, RedirectStandardError = true })!;
             string log = await build.StandardOutput.ReadToEndAsync() + await build.StandardError.ReadToEndAsync();
             await build.WaitForExitAsync();
@@ -97,7 +88,7 @@ public class ObjectTableDesignTests
         var r = await QemuRunner.QemuRunner.RunAsync(new QemuRunOptions
         {
             Arch = QemuArch.X64,
-            KernelPath = Repo.KernelElf(QemuArch.X64),
+            KernelPath = Repo.TestKernelElf(QemuArch.X64),
             CommandLine = "test test.filter=update. ltt=block",
             Cpus = 2,
             Timeout = TimeSpan.FromSeconds(90),

@@ -8,7 +8,8 @@ namespace Molt.Tests.SystemTests;
 /// The kernel log on screen: boot an image whose loader sets a graphics
 /// mode, take a QEMU screendump once the kernel is ready (or has panicked),
 /// and read the screen back with the kernel's own font. GRUB under SeaBIOS
-/// always runs; the Limine ISO runs when LIMINE_DIR is set.
+/// always runs; the Limine ISO runs when LIMINE_DIR is set; arm64 boots
+/// directly with QEMU's ramfb, which the kernel configures itself.
 /// </summary>
 public class ScreenTests
 {
@@ -63,6 +64,46 @@ public class ScreenTests
         Assert.True(text.Contains("Molt x86_64 booting"), Show(text));
         Assert.True(text.Contains("Molt ready"), Show(text));
         Assert.True(text.Any(l => l.Contains("] boot: protocol limine, timestamp ")), Show(text));
+    }
+
+    /// <summary>
+    /// arm64: QEMU virt has no display unless one is added; with <c>-device ramfb</c>
+    /// the kernel sets the framebuffer up itself through fw_cfg (hal-arm64/Ramfb.cs)
+    /// on a direct boot, and the log appears on it as on x86-64.
+    /// </summary>
+    [Arm64KernelFact]
+    public async Task On_arm64_the_log_appears_on_the_ramfb_framebuffer()
+    {
+        using var images = new Images();
+        var options = new QemuRunOptions
+        {
+            Arch = QemuArch.Arm64,
+            KernelPath = Repo.KernelElf(QemuArch.Arm64),
+            ExtraArgs = ["-device", "ramfb"],
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        var (result, screen) = await Screen.CaptureAsync(options, "Molt ready", images.Folder);
+        Assert.True(screen != null, $"no screendump: \"Molt ready\" never appeared\n{result.Describe()}");
+        var text = screen!.Text();
+        // The screen starts once the kernel's page tables exist (the lines before it are on the serial console only).
+        Assert.Contains(result.SerialLines, l => l.Contains("] screen: ramfb through fw_cfg at 9020000"));
+        Assert.True(text.Any(l => l.Contains("] screen: 1024x768, 32 bits per pixel at physical ")), Show(text));
+        Assert.True(text.Any(l => l.Contains("] smp: 1 CPUs online")), Show(text));
+        Assert.True(text.Contains("Molt ready"), Show(text));
+    }
+
+    [Arm64KernelFact]
+    public async Task On_arm64_without_a_display_device_nothing_is_set_up()
+    {
+        var r = await QemuRunner.QemuRunner.RunAsync(new QemuRunOptions
+        {
+            Arch = QemuArch.Arm64,
+            KernelPath = Repo.KernelElf(QemuArch.Arm64),
+            CommandLine = "exit",
+            Timeout = TimeSpan.FromSeconds(60),
+        });
+        Assert.True(r.Outcome == QemuOutcome.Passed, r.Describe());
+        Assert.DoesNotContain(r.SerialLines, l => l.Contains("] screen: "));
     }
 
     [Fact]

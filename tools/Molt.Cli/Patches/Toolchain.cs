@@ -18,6 +18,8 @@ public sealed class Toolchain
     public string SystemModule { get; }
     public string CscFlags { get; }
     public string IlcFlags { get; }
+    /// <summary>Which kernel of the tree patches are built for: "release" (molt.elf, what make run boots) or "test" (molt-test.elf).</summary>
+    public string Kernel { get; set; } = "release";
     private readonly Dictionary<string, string> _ilcArchFlags = new();
 
     private Toolchain(string root, XElement group)
@@ -69,9 +71,10 @@ public sealed class Toolchain
         _ => $"unknown ({(byte)arch})",
     };
 
-    public string KernelDll(string arch) => Path.Combine(Root, "build", arch, SystemModule + ".dll");
-    public string KernelElf(string arch) => Path.Combine(Root, "build", arch, "molt.elf");
-    public string BuildIdFile(string arch) => Path.Combine(Root, "build", arch, "build-id");
+    private string KernelDir(string arch) => Kernel == "test" ? Path.Combine(Root, "build", arch, "test") : Path.Combine(Root, "build", arch);
+    public string KernelDll(string arch) => Path.Combine(KernelDir(arch), SystemModule + ".dll");
+    public string KernelElf(string arch) => Path.Combine(Root, "build", arch, Kernel == "test" ? "molt-test.elf" : "molt.elf");
+    public string BuildIdFile(string arch) => Path.Combine(KernelDir(arch), "build-id");
 
     /// <summary>Fails with the make command to run if the kernel for <paramref name="arch"/> is not built.</summary>
     public void RequireKernel(string arch)

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using Molt.Boot;
 
-namespace Molt.Arch.X64
+namespace Molt.Boot
 {
     /// <summary>
     /// The Multiboot2 hand-off (GRUB): EBX pointed at the boot information,
@@ -31,14 +30,17 @@ namespace Molt.Arch.X64
             public byte RedShift, RedSize, GreenShift, GreenSize, BlueShift, BlueSize;
         }
 
-        public static void Fill(ulong infoPhysical, BootInfo* info)
+        public static void Fill(ulong infoPhysical, BootInfo* info) => Fill(infoPhysical, info, Pvh.EarlyDirectMap);
+
+        /// <summary>Reads the information block through the direct map at <paramref name="directMap"/> (the early one at boot; the tests pass the kernel's).</summary>
+        internal static void Fill(ulong infoPhysical, BootInfo* info, ulong directMap)
         {
             info->Protocol = BootProtocol.Multiboot2;
-            info->DirectMapOffset = Pvh.EarlyDirectMap;
+            info->DirectMapOffset = directMap;
             info->KernelPhysicalBase = LoadAddress.KernelPhysicalBase;
             info->KernelVirtualBase = Hal.Layout.KernelStart;
             info->SetCommandLine(null);
-            byte* start = (byte*)(infoPhysical + Pvh.EarlyDirectMap);
+            byte* start = (byte*)(infoPhysical + directMap);
             uint totalSize = *(uint*)start;
             byte* end = start + totalSize;
             byte* p = start + 8;
@@ -68,7 +70,7 @@ namespace Molt.Arch.X64
                         break;
                     case TagAcpiOld:
                     case TagAcpiNew:
-                        info->Rsdp = (ulong)(p + 8) - Pvh.EarlyDirectMap;
+                        info->Rsdp = (ulong)(p + 8) - directMap;
                         break;
                 }
                 p += (tag->Size + 7) & ~7u;

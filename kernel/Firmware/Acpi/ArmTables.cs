@@ -9,19 +9,18 @@ namespace Molt.Acpi
     /// </summary>
     public unsafe struct ArmFirmwareInfo
     {
-        public const int MaxCpus = Threading.Scheduler.MaxCpus;
-        public const int MaxRedistributorRanges = MaxCpus;
+        public const int MaxRedistributorRanges = Threading.Scheduler.MaxCpus;
         /// <summary>One GICv3 redistributor (RD_base and SGI_base frames): the range a GICC entry's GICR base stands for.</summary>
         public const ulong RedistributorFrameSize = 0x20000;
 
         // MADT
         public bool HasMadt;
         public int CpuCount;
-        /// <summary>Enabled GICC entries left out: past <see cref="MaxCpus"/>, or repeating an MPIDR.</summary>
+        /// <summary>Enabled GICC entries left out: past Scheduler.MaxCpus, or repeating an MPIDR.</summary>
         public int CpusDropped;
         /// <summary>GICC entries not enabled (absent, or only online-capable).</summary>
         public int CpusDisabled;
-        private fixed ulong _mpidr[MaxCpus];
+        private fixed ulong _mpidr[Threading.Scheduler.MaxCpus];
         /// <summary>2 or 3 (the driver to use; a GICv4 is driven as a v3), 0 when the MADT names none.</summary>
         public int GicVersion;
         /// <summary>The MADT's own "GIC version" field (0 = not given).</summary>
@@ -61,7 +60,7 @@ namespace Molt.Acpi
         {
             for (int i = 0; i < CpuCount; i++)
                 if (_mpidr[i] == mpidr) { CpusDropped++; return; }
-            if (CpuCount >= MaxCpus) { CpusDropped++; return; }
+            if (CpuCount >= Threading.Scheduler.MaxCpus) { CpusDropped++; return; }
             _mpidr[CpuCount++] = mpidr;
         }
 
@@ -134,7 +133,7 @@ namespace Molt.Acpi
             bool giccBases = false, giccBasesDiffer = false;
             // The GICC entries' GICR bases, kept apart until it is known there are no GICR entries.
             int giccRanges = 0;
-            ulong* giccRedistributor = stackalloc ulong[ArmFirmwareInfo.MaxCpus];
+            ulong* giccRedistributor = stackalloc ulong[Threading.Scheduler.MaxCpus];
             while (entries.Next(out type, out e, out size))
             {
                 uint offset = (uint)(e - (byte*)madt);
@@ -151,7 +150,7 @@ namespace Molt.Acpi
                         if (!giccBases) { info->CpuInterfaceBase = cpuInterface; giccBases = true; }
                         else if (cpuInterface != info->CpuInterfaceBase) giccBasesDiffer = true;
                         ulong gicr = *(ulong*)(e + 60);
-                        if (gicr != 0 && giccRanges < ArmFirmwareInfo.MaxCpus) giccRedistributor[giccRanges++] = gicr;
+                        if (gicr != 0 && giccRanges < Threading.Scheduler.MaxCpus) giccRedistributor[giccRanges++] = gicr;
                         break;
                     case GicdType:
                         if (size < GicdSize) { Warn(ref tables, "MADT GICD", offset, "too short; ignored"); break; }

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using Molt.Boot;
 
-namespace Molt.Arch.X64
+namespace Molt.Boot
 {
     /// <summary>
     /// The PVH hand-off (QEMU -kernel with the XEN_ELFNOTE_PHYS32_ENTRY note):
@@ -37,23 +36,26 @@ namespace Molt.Arch.X64
             public uint Reserved;
         }
 
-        public static void Fill(ulong startInfoPhysical, BootInfo* info)
+        public static void Fill(ulong startInfoPhysical, BootInfo* info) => Fill(startInfoPhysical, info, EarlyDirectMap);
+
+        /// <summary>Reads start_info through the direct map at <paramref name="directMap"/> (the early one at boot; the tests pass the kernel's).</summary>
+        internal static void Fill(ulong startInfoPhysical, BootInfo* info, ulong directMap)
         {
             info->Protocol = BootProtocol.Pvh;
-            info->DirectMapOffset = EarlyDirectMap;
+            info->DirectMapOffset = directMap;
             info->KernelPhysicalBase = LoadAddress.KernelPhysicalBase;
             info->KernelVirtualBase = Hal.Layout.KernelStart;
-            var si = (StartInfo*)(startInfoPhysical + EarlyDirectMap);
+            var si = (StartInfo*)(startInfoPhysical + directMap);
             if (si->Magic != StartInfoMagic)
             {
                 Console.Log.Warn("boot", $"PVH start_info magic is {si->Magic:x8}, expected {StartInfoMagic:x8}");
                 return;
             }
-            info->SetCommandLine(si->CommandLineAddress != 0 ? (byte*)(si->CommandLineAddress + EarlyDirectMap) : null);
+            info->SetCommandLine(si->CommandLineAddress != 0 ? (byte*)(si->CommandLineAddress + directMap) : null);
             info->Rsdp = si->RsdpAddress;
             if (si->Version >= 1 && si->MemoryMapAddress != 0)
             {
-                var map = (MemoryMapEntry*)(si->MemoryMapAddress + EarlyDirectMap);
+                var map = (MemoryMapEntry*)(si->MemoryMapAddress + directMap);
                 for (uint i = 0; i < si->MemoryMapEntries; i++)
                     info->AddRegion(map[i].Address, map[i].Size, E820.Kind(map[i].Type));
             }
@@ -62,7 +64,7 @@ namespace Molt.Arch.X64
             // Carved after the memory map exists, so the carve has regions to cut.
             if (si->ModuleCount > 0 && si->ModuleListAddress != 0)
             {
-                var module = (ulong*)(si->ModuleListAddress + EarlyDirectMap);
+                var module = (ulong*)(si->ModuleListAddress + directMap);
                 info->SetModule(module[0], module[1]);
             }
         }

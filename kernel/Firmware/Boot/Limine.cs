@@ -11,7 +11,7 @@ namespace Molt.Boot
         public void* Response;
     }
 
-    /// <summary>Mirror of the request block in kernel/Boot/limine-requests.inc.</summary>
+    /// <summary>Mirror of the request block in kernel/Firmware/Boot/limine-requests.inc.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct LimineRequests
     {
