@@ -63,7 +63,6 @@ namespace Molt.Net.Tcp
             if (n > _count) n = _count;
             _head = (_head + n) % _data.Length;
             _count -= n;
-            if (_count == 0) _head = 0;
         }
 
         public int Read(Span<byte> dst)
