@@ -73,7 +73,7 @@ public sealed class StackPair
     public readonly NetStack A, B;
     public static readonly uint IpA = Ip.Make(10, 0, 2, 15), IpB = Ip.Make(10, 0, 2, 16);
 
-    public StackPair(Action<NetConfig>? tweak = null, int rx = 64 * 1024, int tx = 64 * 1024, int conns = 16)
+    public StackPair(int rx = 64 * 1024, int tx = 64 * 1024, int conns = 16)
     {
         DevA.Peer = DevB; DevB.Peer = DevA;
         A = new NetStack(DevA, Config(IpA, rx, tx, conns, 1), Clock);
