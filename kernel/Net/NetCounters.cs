@@ -15,7 +15,7 @@ namespace Molt.Net
         DropTcpBadAck, DropTcpNoAck, DropTcpReassemblyFull, DropTcpBacklogFull, DropTcpNoMemory,
         DropTcpState, DropDhcp, DropSourceAddress,
         // events
-        RxFrames, TxFrames, TxDeviceFull, TxNoRoute, ArpRequestsSent, ArpRepliesSent, ArpPendingDropped,
+        RxFrames, RxAccepted, RxDropped, TxFrames, TxDeviceFull, TxNoRoute, ArpRequestsSent, ArpRepliesSent, ArpPendingDropped,
         IcmpEchoReplied, IcmpEchoRepliesReceived,
         TcpSegmentsIn, TcpSegmentsOut, TcpRetransmitTimeouts, TcpFastRetransmits, TcpDuplicateAcks,
         TcpWindowProbes, TcpWindowUpdates, TcpResetsSent, TcpResetsReceived, TcpOutOfOrder,

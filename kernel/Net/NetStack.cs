@@ -123,7 +123,8 @@ namespace Molt.Net
         {
             Counters.Add(NetCounter.RxFrames);
             NetCounter r = Receive(frame);
-            if (r != NetCounter.None) Counters.Add(r);
+            if (r != NetCounter.None) { Counters.Add(r); Counters.Add(NetCounter.RxDropped); }
+            else Counters.Add(NetCounter.RxAccepted);
         }
 
         private NetCounter Receive(ReadOnlySpan<byte> f)

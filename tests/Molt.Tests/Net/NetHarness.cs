@@ -24,6 +24,8 @@ public sealed class FakeDevice : INetDevice
     public readonly Queue<byte[]> Inbox = new();
     public readonly List<byte[]> Sent = new();
     public Random? Rng;
+    /// <summary>Also keep a copy of every frame sent to the peer (a capture).</summary>
+    public bool Record;
     public double Drop, Duplicate, Reorder, Corrupt;
     private byte[]? _held;
     public int MtuValue = 1500;
@@ -37,7 +39,7 @@ public sealed class FakeDevice : INetDevice
     public bool Transmit(ReadOnlySpan<byte> frame)
     {
         byte[] f = frame.ToArray();
-        if (Peer == null) { Sent.Add(f); return true; }
+        if (Peer == null || Record) { Sent.Add(f); if (Peer == null) return true; f = (byte[])f.Clone(); }
         if (Rng != null)
         {
             if (Rng.NextDouble() < Drop) { Dropped++; return true; }
