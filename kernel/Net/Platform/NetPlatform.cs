@@ -33,13 +33,29 @@ namespace Molt.Net
 
     public static class NetPlatform
     {
-        /// <summary>Gives other threads (the network thread) a chance; the unit of a blocking call's wait loop.</summary>
+        /// <summary>
+        /// Gives other threads (the network thread) a chance; the unit of a
+        /// blocking call's wait loop. In the kernel the wait leaves the
+        /// thread's operation (Operations.Pause), so a thread parked in a
+        /// socket call never holds back quiescence; hence: never make a
+        /// blocking socket call inside an Objects.Use block.
+        /// </summary>
         public static void WaitBriefly()
         {
 #if MOLT_HOST
             System.Threading.Thread.Sleep(1);
 #else
+            int depth = Molt.Threading.Operations.Pause();
             Molt.Threading.Scheduler.Sleep(1_000_000);
+            Molt.Threading.Operations.Resume(depth);
+#endif
+        }
+
+        /// <summary>A quiescent point between requests of a long-running server loop (kernel: Operations.Checkpoint).</summary>
+        public static void Checkpoint()
+        {
+#if !MOLT_HOST
+            Molt.Threading.Operations.Checkpoint();
 #endif
         }
 
