@@ -139,6 +139,7 @@ namespace Molt
         {
             "test", "test.filter", "fault", "exit", "exit-on-panic", "halt-on-panic",
             "bench", "bench.filter", "smp", "ltt",
+            "ip", "gw", "kv.port", "net.conns", // kernel/Net (NetConfig.Apply)
         };
 
         private static void WarnAboutUnknownOptions(CommandLine cmd)

@@ -24,6 +24,7 @@ namespace Molt.Testing
             Molt.Tests.SmpTests.Register();
             Molt.Tests.InterruptTests.Register();
             Molt.Update.Tests.UpdateTests.Register();
+            Molt.Tests.NetTests.Register(); // kernel/Net: the network stack
         }
     }
 }
