@@ -24,6 +24,8 @@ namespace Molt.Testing
             Molt.Tests.SmpTests.Register();
             Molt.Tests.InterruptTests.Register();
             Molt.Update.Tests.UpdateTests.Register();
+            Molt.Tests.PciTests.Register();
+            Molt.Tests.VirtioNetTests.Register();
         }
     }
 }
