@@ -34,6 +34,8 @@ namespace Molt.Tests
             TestRunner.Add("virtio.dhcp_offer_through_rx_interrupt", &DhcpOffer);
             TestRunner.Add("virtio.tx_burst_1000_recycles_ring", &TxBurst);
             TestRunner.Add("virtio.rx_survives_ring_wrapping", &RxWraps);
+            TestRunner.Add("virtio.no_lost_rx_notification", &NoLostNotification);
+            TestRunner.Add("virtio.wait_honours_timeout", &WaitTimesOut);
         }
 
         private static VirtioNet Device(TestContext t, string name)
@@ -237,6 +239,59 @@ namespace Molt.Tests
         }
 
         private static void Log(ulong full) => Console.Log.Info("test", $"virtio tx burst: ring full {full} times");
+
+        /// <summary>
+        /// The lost-notification guard: a frame that lands while receive
+        /// interrupts are off (as the handler leaves them) raises no interrupt;
+        /// WaitForFrames must still return at once, not at its time-out.
+        /// </summary>
+        private static void NoLostNotification(TestContext t)
+        {
+            VirtioNet d = Device(t, "virtio.no_lost_rx_notification");
+            if (d == null) return;
+            Drain(d);
+            byte* mac = stackalloc byte[6];
+            d.GetMacAddress(new Span<byte>(mac, 6));
+            byte* frame = stackalloc byte[ArpLength];
+            BuildArpRequest(frame, mac);
+            d.RxInterruptsEnabled = false;
+            ulong interrupts = d.Interrupts;
+            t.True(d.Transmit(new ReadOnlySpan<byte>(frame, ArpLength)), "ARP request queued");
+            ulong start = Clock.NanosecondsSinceBoot();
+            while (!d.RxPending && Clock.NanosecondsSinceBoot() - start < 3_000_000_000UL) Scheduler.Sleep(1_000_000);
+            if (!t.True(d.RxPending, "the ARP reply landed within 3 s")) return;
+            t.Equal((long)interrupts, (long)d.Interrupts, "no interrupt while receive interrupts were off");
+            start = Clock.NanosecondsSinceBoot();
+            d.WaitForFrames(3_000_000);
+            ulong waited = Clock.NanosecondsSinceBoot() - start;
+            t.True(waited < 500_000_000UL, "WaitForFrames saw the waiting frame instead of sleeping to its 3 s time-out");
+            var sink = new Sink();
+            d.Poll(sink, 16);
+            t.True(sink.ArpReplies >= 1, "the ARP reply is received");
+            // With the ring empty, a wait turns receive interrupts back on before it sleeps.
+            d.WaitForFrames(1_000);
+            t.True(d.RxInterruptsEnabled, "receive interrupts are back on after a wait on an empty ring");
+            Heap.Free(sink);
+        }
+
+        private static void WaitTimesOut(TestContext t)
+        {
+            VirtioNet d = Device(t, "virtio.wait_honours_timeout");
+            if (d == null) return;
+            Drain(d);
+            // Earlier waits may leave a signal or an early timer behind (spurious returns are allowed): a few tries.
+            ulong longest = 0;
+            for (int i = 0; i < 8 && longest < 90_000_000UL; i++)
+            {
+                ulong start = Clock.NanosecondsSinceBoot();
+                d.WaitForFrames(100_000);
+                ulong waited = Clock.NanosecondsSinceBoot() - start;
+                t.True(waited < 1_000_000_000UL, "a 100 ms wait ended within 1 s");
+                if (waited > longest) longest = waited;
+                Drain(d);
+            }
+            t.True(longest >= 90_000_000UL, "a 100 ms wait with nothing arriving slept about 100 ms");
+        }
 
         private static void RxWraps(TestContext t)
         {

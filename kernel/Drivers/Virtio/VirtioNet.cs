@@ -196,7 +196,7 @@ namespace Molt.Drivers.Virtio
 
         // ---- internals ----
 
-        /// <summary>Under the wait queue's lock: a signal, a used buffer, or the deadline ends the wait.</summary>
+        /// <summary>Under the wait queue's lock: a signal (interrupt or timer), a used buffer, or the deadline ends the wait.</summary>
         private static bool TryEndWait(nint self)
         {
             VirtioNet d = ObjectRef.FromAddress<VirtioNet>(self);
@@ -205,17 +205,27 @@ namespace Molt.Drivers.Virtio
             return Clock.NanosecondsSinceBoot() >= (ulong)Volatile.Read(in d._waitDeadline);
         }
 
+        /// <summary>
+        /// Makes sure a timer wakes the waiter at or before <paramref name="deadline"/>.
+        /// Timers cannot be cancelled, so earlier waits leave theirs pending: one
+        /// due no later than this deadline serves (its wake-up ends this wait
+        /// early, which the contract allows); else a free one is armed. False
+        /// when every timer is pending with a later deadline.
+        /// </summary>
         private bool ArmWakeTimer(ulong deadline)
         {
+            for (int i = 0; i < _timers.Length; i++)
+                if (_timers[i].IsPending && _timers[i].DeadlineNs <= deadline) return true;
             for (int i = 0; i < _timers.Length; i++)
                 if (!_timers[i].IsPending && Scheduler.ArmTimer(_timers[i], deadline)) return true;
             return false;
         }
 
+        /// <summary>A wait timer fired (interrupt context): end the current wait, whichever deadline it was armed for.</summary>
         private static void OnWakeTimer(nint self)
         {
             VirtioNet d = ObjectRef.FromAddress<VirtioNet>(self);
-            d._waiters.WakeAll();
+            d._waiters.Signal(&MarkSignal, self, true);
         }
 
         private static void MarkSignal(nint self) => Volatile.Write(ref ObjectRef.FromAddress<VirtioNet>(self)._rxSignal, 1);
@@ -231,6 +241,16 @@ namespace Molt.Drivers.Virtio
                 if (r == UsedResult.Taken) { _tx.Release(id); TxCompleted++; }
             }
         }
+
+        /// <summary>Receive interrupts on or off, as the handler and <see cref="WaitForFrames"/> set them (the tests drive the lost-notification case with it).</summary>
+        public bool RxInterruptsEnabled
+        {
+            get => _rx.InterruptsEnabled;
+            set => _rx.SetInterrupts(value);
+        }
+
+        /// <summary>True when received frames wait in the used ring (nothing is taken).</summary>
+        public bool RxPending => _rx.HasUsed;
 
         /// <summary>Reclaims finished transmit buffers now (tests and idle paths); returns how many are still with the device.</summary>
         public int ReclaimTransmitBuffers()
