@@ -62,6 +62,8 @@ namespace Molt.Drivers.Virtio
         public const int HeaderSize = 12;
         public const int MaxFrame = 1514;
         public const int MaxDevices = 4;
+        /// <summary>The longest single <see cref="WaitForFrames"/> (an hour); longer time-outs are cut to it.</summary>
+        public const long MaxWaitMicroseconds = 3_600_000_000L;
 
         // Feature bits (5.1.3, 6).
         public const int FeatureMtu = 3, FeatureMac = 5, FeatureStatus = 16, FeatureVersion1 = 32;
@@ -183,6 +185,7 @@ namespace Molt.Drivers.Virtio
             _rx.SetInterrupts(true);
             if (_rx.HasUsed) return;
             if (timeoutMicroseconds <= 0) return;
+            if (timeoutMicroseconds > MaxWaitMicroseconds) timeoutMicroseconds = MaxWaitMicroseconds; // no overflow below; callers loop anyway
             ulong deadline = Clock.NanosecondsSinceBoot() + (ulong)timeoutMicroseconds * 1000;
             Volatile.Write(ref _waitDeadline, (long)deadline);
             if (!ArmWakeTimer(deadline))
