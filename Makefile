@@ -30,17 +30,24 @@ ILC := $(NUGET_PACKAGES)/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(ILC_VER
 DOTNET_SDK_DIR := $(shell dotnet --list-sdks 2>/dev/null | tail -1 | sed 's/^\([^ ]*\) \[\(.*\)\]/\2\/\1/')
 CSC := dotnet $(DOTNET_SDK_DIR)/Roslyn/bincore/csc.dll
 
+# The NIC of `make run` and the tests (ci/Molt.QemuRunner QemuNic): user networking
+# with restrict=on (the guest reaches nothing outside QEMU), a modern-only
+# virtio-net, and the KV port forwarded to 127.0.0.1 only. NET_FWD="" drops the forward.
+comma := ,
+NET_FWD ?= hostfwd=tcp:127.0.0.1:8080-:8080
+NET_ARGS := -netdev user,id=n0,restrict=on$(if $(NET_FWD),$(comma)$(NET_FWD)) -device virtio-net-pci,netdev=n0,disable-legacy=on
+
 ifeq ($(ARCH),x64)
   CLANG_TARGET := x86_64-unknown-none
   QEMU := qemu-system-x86_64
   QEMU_ARGS := -M q35 -cpu max -m 256M -smp $(SMP) -display none -serial stdio -no-reboot \
-               -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(BUILD)/molt.elf
+               -device isa-debug-exit,iobase=0xf4,iosize=0x04 $(NET_ARGS) -kernel $(BUILD)/molt.elf
   DEFINES := -define:ARCH_X64
 else ifeq ($(ARCH),arm64)
   CLANG_TARGET := aarch64-unknown-none
   QEMU := qemu-system-aarch64
   QEMU_ARGS := -M virt,gic-version=3 -cpu cortex-a72 -m 256M -smp $(SMP) -display none -serial stdio \
-               -semihosting -kernel $(BUILD)/molt.elf
+               -semihosting $(NET_ARGS) -kernel $(BUILD)/molt.elf
   DEFINES := -define:ARCH_ARM64
 else
   $(error ARCH must be x64 or arm64, not '$(ARCH)')

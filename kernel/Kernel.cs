@@ -96,6 +96,10 @@ namespace Molt
             // unless the command line asks for (b) with ltt=block; see docs/dynamic-update.md.
             Update.Objects.Initialize(!cmd.ValueIs("ltt", "block"));
 
+            // ---- devices (branch netdev): PCI discovery and virtio-net, before any mode runs ----
+            Drivers.DeviceStartup.Run(cmd);
+            // ---- end devices ----
+
             if (cmd.Has("fault")) { Faults.Trigger(cmd); return; }
             if (cmd.Has("test"))
             {
@@ -114,6 +118,10 @@ namespace Molt
                 Emulator.Exit(stuck == 0 ? 0 : 1);
                 Cpu.HaltForever();
             }
+
+            // ---- network stack: the stack and the KV service on the NIC the driver found (config: ip=, gw=, kv.port=) ----
+            if (Net.NetDevices.First != null) Net.NetStack.Start(Net.NetDevices.First, Net.NetStack.ConfigFromCommandLine());
+            // ---- end network stack ----
 
             ulong ms = Clock.NanosecondsSinceBoot() / 1_000_000;
             Log.Info("boot", $"Molt ready in {ms} ms");
@@ -142,7 +150,7 @@ namespace Molt
         private static readonly string[] s_knownOptions =
         {
             "test", "test.filter", "fault", "exit", "exit-on-panic", "halt-on-panic",
-            "bench", "bench.filter", "smp", "ltt",
+            "bench", "bench.filter", "smp", "ltt", "net.dev",
             "ip", "gw", "kv.port", "net.conns", // kernel/Net (NetConfig.Apply)
         };
 
@@ -161,7 +169,7 @@ namespace Molt
                     for (int c = 0; c < keyLength; c++) if (key[c] != o[c]) { known = false; break; }
                 }
                 if (!known)
-                    Log.Warn("boot", $"unknown command-line option '{new AsciiText(key, keyLength)}' ignored (known: test, test.filter=, fault=, exit, exit-on-panic, halt-on-panic, bench, bench.filter=, smp=, ltt=)");
+                    Log.Warn("boot", $"unknown command-line option '{new AsciiText(key, keyLength)}' ignored (known: test, test.filter=, fault=, exit, exit-on-panic, halt-on-panic, bench, bench.filter=, smp=, ltt=, net.dev=)");
             }
         }
 

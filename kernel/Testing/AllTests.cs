@@ -25,6 +25,8 @@ namespace Molt.Testing
             Molt.Tests.SmpTests.Register();
             Molt.Tests.InterruptTests.Register();
             Molt.Update.Tests.UpdateTests.Register();
+            Molt.Tests.PciTests.Register();
+            Molt.Tests.VirtioNetTests.Register();
             Molt.Tests.NetTests.Register(); // kernel/Net: the network stack
         }
     }
