@@ -72,9 +72,24 @@ namespace Molt.Net
         private static void NetworkThread(nint self)
         {
             NetStack s = ObjectRef.FromAddress<NetStack>(self);
+            bool announced = false, pinged = false, answered = false;
+            long pingAt = 0;
             while (!s._stop)
             {
                 long next = s.PollOnce();
+                if (!announced && s.Address != 0 && (s.DhcpState == DhcpState.Bound || s.DhcpState == DhcpState.Off))
+                {
+                    announced = true;
+                    uint a = s.Address, g = s.Gateway;
+                    Molt.Console.Log.Info("net", $"address {(int)(a >> 24)}.{(int)(a >> 16 & 255)}.{(int)(a >> 8 & 255)}.{(int)(a & 255)} ({(s.DhcpState == DhcpState.Bound ? "dhcp" : "static")}), gateway {(int)(g >> 24)}.{(int)(g >> 16 & 255)}.{(int)(g >> 8 & 255)}.{(int)(g & 255)}");
+                }
+                // Once configured, ping the gateway once (QEMU's user network answers it): proof the path works.
+                if (announced && !pinged && s.Gateway != 0 && s == Default) { pinged = true; pingAt = s.Now; s.Ping(s.Gateway, 0x4D4C, 1); }
+                if (pinged && !answered && s.LastEchoFrom == s.Gateway && s.LastEchoId == 0x4D4C)
+                {
+                    answered = true;
+                    Molt.Console.Log.Info("net", $"gateway answered ping in {(s.Now - pingAt) / 1000} ms");
+                }
                 long wait = next == 0 ? 10_000 : next - s.Now;
                 if (wait > 10_000) wait = 10_000;
                 if (wait > 0)
