@@ -15,6 +15,35 @@ namespace Molt.Net
         public static NetStack Default;
         private Thread _thread;
         private volatile bool _stop;
+        private WaitQueue _activityWaiters;
+        private int _activity;
+
+        private struct ActivityWait { public nint Stack; public int Seen; }
+
+        /// <summary>
+        /// Blocks a socket call until the network thread's next round (it
+        /// signals after every round: frames in, timers run, or its 10 ms
+        /// wake-up). Leaves the thread's operation while blocked.
+        /// </summary>
+        private void WaitForActivity()
+        {
+            ActivityWait w;
+            w.Stack = ObjectRef.AddressOf(this);
+            w.Seen = System.Threading.Volatile.Read(in _activity);
+            int depth = Operations.Pause();
+            _activityWaiters.WaitFor(&ActivityChanged, (nint)(&w));
+            Operations.Resume(depth);
+        }
+
+        private static bool ActivityChanged(nint p)
+        {
+            ActivityWait* w = (ActivityWait*)p;
+            return System.Threading.Volatile.Read(in ObjectRef.FromAddress<NetStack>(w->Stack)._activity) != w->Seen;
+        }
+
+        private static void BumpActivity(nint self) => System.Threading.Interlocked.Increment(ref ObjectRef.FromAddress<NetStack>(self)._activity);
+
+        private void SignalActivity() => _activityWaiters.Signal(&BumpActivity, ObjectRef.AddressOf(this), true);
 
         /// <summary>
         /// Creates the stack on <paramref name="device"/>, starts its network
@@ -62,6 +91,7 @@ namespace Molt.Net
         {
             _stop = true;
             if (_thread != null) { _thread.Join(); Heap.Free(_thread); _thread = null; }
+            SignalActivity(); // no caller stays parked on a stopped stack
         }
 
         /// <summary>
@@ -77,6 +107,7 @@ namespace Molt.Net
             while (!s._stop)
             {
                 long next = s.PollOnce();
+                s.SignalActivity();
                 if (!announced && s.Address != 0 && (s.DhcpState == DhcpState.Bound || s.DhcpState == DhcpState.Off))
                 {
                     announced = true;
