@@ -36,7 +36,7 @@ namespace Molt.Arch.Arm64
         // Distributor registers (both versions).
         private const ulong GICD_CTLR = 0x000, GICD_TYPER = 0x004, GICD_IGROUPR = 0x080, GICD_ISENABLER = 0x100, GICD_ICENABLER = 0x180;
         private const ulong GICD_ISPENDR = 0x200, GICD_ICPENDR = 0x280, GICD_ICACTIVER = 0x380, GICD_IPRIORITYR = 0x400;
-        private const ulong GICD_ITARGETSR = 0x800, GICD_SGIR = 0xF00, GICD_IROUTER = 0x6000;
+        private const ulong GICD_ITARGETSR = 0x800, GICD_ICFGR = 0xC00, GICD_SGIR = 0xF00, GICD_IROUTER = 0x6000;
         private const uint GICD_CTLR_RWP = 1u << 31;
         // v3 redistributor: RD_base frame, then SGI_base frame 64 KiB above it.
         private const ulong GICR_CTLR = 0x0000, GICR_TYPER = 0x0008, GICR_WAKER = 0x0014, GICR_SGI = 0x10000;
@@ -292,6 +292,28 @@ namespace Molt.Arch.Arm64
                 }
             }
             Mmio.Write32(Bank(intid, cpuIndex) + GICD_ISENABLER + (ulong)(intid / 32) * 4, 1u << (intid & 31));
+        }
+
+        /// <summary>
+        /// Sets SPI <paramref name="intid"/> level-sensitive or edge-triggered
+        /// (GICD_ICFGR: two bits per INTID, the upper one set for edge).
+        /// Call while the SPI is disabled: the GIC may ignore a change to an enabled one.
+        /// </summary>
+        public static void ConfigureTrigger(int intid, bool levelTriggered)
+        {
+            if (intid < 32 || intid >= s_lines) return;
+            ulong reg = s_dist + GICD_ICFGR + (ulong)(intid / 16) * 4;
+            int shift = (intid % 16) * 2 + 1;
+            uint v = Mmio.Read32(reg);
+            v = levelTriggered ? v & ~(1u << shift) : v | (1u << shift);
+            Mmio.Write32(reg, v);
+        }
+
+        /// <summary>Disables SPI <paramref name="intid"/> at the distributor.</summary>
+        public static void Disable(int intid)
+        {
+            if (intid < 32 || intid >= s_lines) return;
+            Mmio.Write32(s_dist + GICD_ICENABLER + (ulong)(intid / 32) * 4, 1u << (intid & 31));
         }
 
         /// <summary>Makes <paramref name="intid"/> (a PPI or SPI) pending, as its device would.</summary>

@@ -95,6 +95,10 @@ namespace Molt
             // unless the command line asks for (b) with ltt=block; see docs/dynamic-update.md.
             Update.Objects.Initialize(!cmd.ValueIs("ltt", "block"));
 
+            // ---- devices (branch netdev): PCI discovery and virtio-net, before any mode runs ----
+            Drivers.DeviceStartup.Run(cmd);
+            // ---- end devices ----
+
             // Services above the update core, then patches delivered with the
             // kernel (patch.apply=MS; docs/patching.md).
             Services.Kv.KvService.Start();
@@ -124,6 +128,10 @@ namespace Molt
             if (cmd.Has("test") || cmd.Has("bench"))
                 Panic.Fail("this is the release kernel: the tests and benchmarks are in molt-test.elf");
 #endif
+
+            // ---- network stack: the stack and the KV service on the NIC the driver found (config: ip=, gw=, kv.port=) ----
+            if (Net.NetDevices.First != null) Net.NetStack.Start(Net.NetDevices.First, Net.NetStack.ConfigFromCommandLine());
+            // ---- end network stack ----
 
             ulong ms = Clock.NanosecondsSinceBoot() / 1_000_000;
             Log.Info("boot", $"Molt ready in {ms} ms");

@@ -31,6 +31,9 @@ public static class QemuCommandLine
         else
             a.Add("-semihosting");
 
+        if (o.Nic != null)
+            a.AddRange(o.Nic.Arguments());
+
         if (o.FirmwarePath != null)
             a.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={Escape(o.FirmwarePath)}"]);
         if (o.FirmwareVarsPath != null)
@@ -77,5 +80,6 @@ public static class QemuCommandLine
             if (path != null && !File.Exists(path))
                 throw new FileNotFoundException($"{what} '{path}' does not exist" + (what == "kernel ELF" ? " (run make)" : ""), path);
         if (o.CommandLine.Contains('\n')) throw new ArgumentException("the kernel command line must be one line");
+        o.Nic?.Validate();
     }
 }

@@ -43,6 +43,12 @@ public sealed record QemuRunOptions
     /// </summary>
     public string? FirmwareVarsPath { get; init; }
 
+    /// <summary>
+    /// A network card (restricted user networking, modern virtio-net, optional
+    /// loopback forwards); null boots without one.
+    /// </summary>
+    public QemuNic? Nic { get; init; }
+
     /// <summary>Arguments appended after the generated ones, for what the options above don't cover.</summary>
     public IReadOnlyList<string> ExtraArgs { get; init; } = [];
 

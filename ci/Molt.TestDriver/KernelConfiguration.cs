@@ -6,7 +6,8 @@ namespace Molt.TestDriver;
 /// <param name="Arch">Guest architecture; the ELF is the test kernel, build/&lt;arch&gt;/molt-test.elf.</param>
 /// <param name="Cpus">Virtual CPUs.</param>
 /// <param name="GicVersion">The arm64 virt machine's interrupt controller (<c>-M virt,gic-version=N</c>); ignored on x64.</param>
-public sealed record KernelConfiguration(QemuArch Arch, int Cpus, int GicVersion = 3)
+/// <param name="Nic">Boot with the NIC <c>make run</c> has (<see cref="QemuNic"/>, no forwards), which the pci.* and virtio.* tests need.</param>
+public sealed record KernelConfiguration(QemuArch Arch, int Cpus, int GicVersion = 3, bool Nic = true)
 {
     /// <summary>The prefix of this configuration's output lines, such as <c>x64 smp1</c> or <c>arm64 smp2 gicv2</c>.</summary>
     public string Name => Arch == QemuArch.Arm64 ? $"{Arch.ToName()} smp{Cpus} gicv{GicVersion}" : $"{Arch.ToName()} smp{Cpus}";

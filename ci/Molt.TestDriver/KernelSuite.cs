@@ -28,6 +28,8 @@ public static class KernelSuite
             KernelPath = elf,
             Cpus = config.Cpus,
             GicVersion = config.GicVersion,
+            // No forwards: several suites (and other work on this machine) run at once, and host ports would collide.
+            Nic = config.Nic ? QemuNic.UserRestricted() : null,
             CommandLine = options.Filter == null ? "test" : $"test test.filter={options.Filter}",
             Timeout = options.KernelTimeout,
         };

@@ -74,6 +74,13 @@ namespace Molt.Boot
             Option.Text("bench.filter", "run only the benchmarks whose names start with this"),
             Option.Count("smp", 1, (ulong)Threading.Scheduler.MaxCpus, "bring up at most this many CPUs"),
             Option.Choice("ltt", "window|block", "object tables: a per-CPU window (default) or reached through the per-CPU block"),
+            Option.Count("net.dev", 0, 15, "use the Nth virtio-net device found (default 0, the first)"),
+            Option.Text("ip", "static IPv4 address and prefix, e.g. 10.0.2.15/24 (default: DHCP)"),
+            Option.Text("gw", "static IPv4 gateway, with ip="),
+            Option.Count("kv.port", 1, 65535, "TCP port of the key-value service (default 8080)"),
+            Option.Count("net.conns", 2, 4096, "most TCP connections at once (default from NetConfig)"),
+            Option.Count("patch.apply", 0, 3_600_000, "apply the boot module's *.bundle files this many ms after boot (docs/patching.md)"),
+            Option.Count("patch.rollback", 0, 64, "after patch.apply, roll back to this patch level"),
         };
 
         /// <summary>The kinds <c>fault=</c> accepts (kernel/Diagnostics/Faults.cs).</summary>

@@ -1,3 +1,5 @@
+// Compiled for the host tests too (tests/Molt.Tests), where nullable analysis is on; kernel strings here may be null.
+#nullable disable
 namespace Molt.Boot
 {
     /// <summary>

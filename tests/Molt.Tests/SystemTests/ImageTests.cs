@@ -24,7 +24,7 @@ public class ImageTests
         {
             Arch = arch,
             ImagePath = image,
-            FirmwarePath = uefi ? Firmware.Code(arch) : null,
+            FirmwarePath = uefi ? Support.Firmware.Code(arch) : null,
             FirmwareVarsPath = uefi ? images.FirmwareVars(arch) : null,
             Timeout = TimeSpan.FromSeconds(120),
         });

@@ -1,0 +1,85 @@
+#nullable disable
+using System;
+using Molt.Net.Tcp;
+
+namespace Molt.Net.Http
+{
+    /// <summary>
+    /// Serves one connection: keep-alive, pipelining (bytes past one request
+    /// start the next), "100 Continue", error answers (the connection closes
+    /// after any 4xx from the parser), 408 when a started request does not
+    /// complete in time. One session object per worker, reused for every
+    /// connection; it owns its buffers (allocated once).
+    /// </summary>
+    public sealed class HttpSession
+    {
+        public readonly HttpRequestParser Parser;
+        public readonly HttpResponse Response = new HttpResponse();
+        private readonly byte[] _in;
+        public long IdleTimeoutMicroseconds = 15_000_000;
+        public long RequestTimeoutMicroseconds = 10_000_000;
+        public long Requests;
+
+        private static readonly byte[] Continue = { (byte)'H', (byte)'T', (byte)'T', (byte)'P', (byte)'/', (byte)'1', (byte)'.', (byte)'1', (byte)' ', (byte)'1', (byte)'0', (byte)'0', (byte)' ', (byte)'C', (byte)'o', (byte)'n', (byte)'t', (byte)'i', (byte)'n', (byte)'u', (byte)'e', (byte)'\r', (byte)'\n', (byte)'\r', (byte)'\n' };
+
+        public HttpSession(int maxHead, int maxBody, int inputBuffer = 16 * 1024)
+        {
+            Parser = new HttpRequestParser(maxHead, maxBody);
+            _in = new byte[inputBuffer];
+        }
+
+        public void Free() { Parser.Free(); Response.Free(); NetPlatform.Free(_in); NetPlatform.Free(Parser); NetPlatform.Free(Response); }
+
+        /// <summary>Runs until the peer closes, an error, a time-out or a non-keep-alive answer. The caller closes the connection.</summary>
+        public void Serve(IHttpTransport t, IHttpHandler handler)
+        {
+            int start = 0, have = 0;
+            bool sentContinue = false;
+            Parser.Reset();
+            while (true)
+            {
+                if (have == 0)
+                {
+                    int r = t.Read(new Span<byte>(_in), Parser.InProgress ? RequestTimeoutMicroseconds : IdleTimeoutMicroseconds);
+                    if (r == TcpError.TimedOut)
+                    {
+                        if (Parser.InProgress) Error(t, 408);
+                        return;
+                    }
+                    if (r <= 0) return;
+                    start = 0; have = r;
+                }
+                HttpParse st = Parser.Feed(new ReadOnlySpan<byte>(_in, start, have), out int used);
+                start += used; have -= used;
+                if (st == HttpParse.Error) { Error(t, Parser.ErrorStatus); return; }
+                if (st == HttpParse.NeedMore)
+                {
+                    if (Parser.ExpectContinue && Parser.HeadDone && !sentContinue) { t.Write(Continue); sentContinue = true; }
+                    continue;
+                }
+                Requests++;
+                Response.Attach(ParserBody());
+                Response.Begin();
+                handler.Handle(Parser, Response);
+                bool keep = Parser.KeepAlive && !Response.Close;
+                if (!t.Write(Response.BuildHead(keep))) return;
+                if (Parser.Method != RequestMethod.Head && Response.Status != 204 && Response.BodyLength > 0 && !t.Write(Response.Body)) return;
+                if (!keep) return;
+                Parser.Reset();
+                sentContinue = false;
+                NetPlatform.Checkpoint();
+            }
+        }
+
+        private byte[] ParserBody() => Parser.BodyStorage;
+
+        private void Error(IHttpTransport t, int status)
+        {
+            Response.Attach(ParserBody());
+            Response.Begin();
+            Response.Text(status, HttpResponse.Reason(status));
+            t.Write(Response.BuildHead(false));
+            t.Write(Response.Body);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using Molt.QemuRunner;
+using Molt.Tests.Support;
+using Xunit;
+
+namespace Molt.Tests.Runner;
+
+/// <summary>The NIC option of the typed runner: the same arguments as the Makefile's NET_ARGS, restrict=on always, forwards to 127.0.0.1 only.</summary>
+public sealed class QemuNicTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("molt-nic-").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Elf() { var p = Path.Combine(_dir, "molt.elf"); File.WriteAllText(p, ""); return p; }
+
+    [Fact]
+    public void Nic_with_forwards_is_restricted_and_binds_loopback()
+    {
+        var args = QemuCommandLine.Build(new QemuRunOptions
+        {
+            KernelPath = Elf(),
+            Nic = QemuNic.UserRestricted(new QemuPortForward(18080, 8080), new QemuPortForward(17777, 7777)),
+        });
+        int i = args.ToList().IndexOf("-netdev");
+        Assert.True(i >= 0);
+        Assert.Equal("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:18080-:8080,hostfwd=tcp:127.0.0.1:17777-:7777", args[i + 1]);
+        Assert.Equal("-device", args[i + 2]);
+        Assert.Equal("virtio-net-pci,netdev=n0,disable-legacy=on", args[i + 3]);
+    }
+
+    [Fact]
+    public void No_nic_unless_asked_and_pcap_on_request()
+    {
+        Assert.DoesNotContain("-netdev", QemuCommandLine.Build(new QemuRunOptions { KernelPath = Elf() }));
+        var s = string.Join(' ', QemuCommandLine.Build(new QemuRunOptions { KernelPath = Elf(), Nic = new QemuNic { PcapPath = "/tmp/a,b.pcap" } }));
+        Assert.Contains("-object filter-dump,id=n0-dump,netdev=n0,file=/tmp/a,,b.pcap", s);
+    }
+
+    [Fact]
+    public void Bad_forwards_are_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => QemuCommandLine.Build(new QemuRunOptions { KernelPath = Elf(), Nic = QemuNic.UserRestricted(new QemuPortForward(0, 80)) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => QemuCommandLine.Build(new QemuRunOptions { KernelPath = Elf(), Nic = QemuNic.UserRestricted(new QemuPortForward(80, 70000)) }));
+        Assert.Throws<ArgumentException>(() => QemuCommandLine.Build(new QemuRunOptions { KernelPath = Elf(), Nic = QemuNic.UserRestricted(new QemuPortForward(9000, 80), new QemuPortForward(9000, 81)) }));
+        Assert.Throws<ArgumentException>(() => QemuCommandLine.Build(new QemuRunOptions { KernelPath = Elf(), Nic = new QemuNic { Id = "a,b" } }));
+    }
+
+    /// <summary>make run and the tests share the NIC: the Makefile's NET_ARGS spell the same device and network.</summary>
+    [Fact]
+    public void Makefile_run_uses_the_same_nic()
+    {
+        string makefile = File.ReadAllText(Path.Combine(Repo.Root, "Makefile"));
+        var nic = QemuNic.UserRestricted().Arguments().ToList();
+        Assert.Contains($"-netdev {nic[1]}", makefile);
+        Assert.Contains($"-device {nic[3]}", makefile);
+        Assert.Contains("NET_FWD ?= hostfwd=tcp:127.0.0.1:8080-:8080", makefile);
+        Assert.Contains("$(NET_ARGS) -kernel", makefile);
+    }
+
+    [Fact]
+    public void Every_test_configuration_boots_with_the_nic()
+        => Assert.All(Molt.TestDriver.KernelConfiguration.All, c => Assert.True(c.Nic, $"{c.Name} boots without the NIC the pci.* and virtio.* tests need"));
+}
