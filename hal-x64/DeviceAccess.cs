@@ -36,7 +36,7 @@ namespace Molt.Hal
     {
         public static partial bool ComposeMsi(int vector, int cpuIndex, out ulong address, out uint data)
         {
-            uint apicId = Madt.ApicId(cpuIndex);
+            uint apicId = Machine.ApicId(cpuIndex);
             address = 0xFEE00000UL | ((ulong)(apicId & 0xFF) << 12);
             data = (uint)vector & 0xFF;
             return apicId < 256 && vector >= 0x30 && vector < 0xF0;

@@ -130,7 +130,12 @@ namespace Molt
 #endif
 
             // ---- network stack: the stack and the KV service on the NIC the driver found (config: ip=, gw=, kv.port=) ----
-            if (Net.NetDevices.First != null) Net.NetStack.Start(Net.NetDevices.First, Net.NetStack.ConfigFromCommandLine());
+            if (Net.NetDevices.First != null)
+            {
+                Net.NetConfig net = Net.NetStack.ConfigFromCommandLine();
+                Net.NetStack stack = Net.NetStack.Start(Net.NetDevices.First, net);
+                if (stack != null && net.KvPort > 0) Services.Kv.KvHttp.Start(stack, (ushort)net.KvPort, 4);
+            }
             // ---- end network stack ----
 
             ulong ms = Clock.NanosecondsSinceBoot() / 1_000_000;

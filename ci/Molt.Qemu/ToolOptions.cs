@@ -24,6 +24,10 @@ public sealed record ToolOptions
           --cmdline TEXT   the kernel command line (run, debug)
           --cpus N         virtual CPUs (default 1)
           --gic N          the arm64 virt machine's GIC version (default 3)
+          --initrd FILE    a boot module: a cpio archive of patch bundles (patch.apply=MS applies them)
+          --forward H:G    forward 127.0.0.1:H to the guest's TCP port G (run, debug; repeatable;
+                           default 8080:8080 and 7777:7777)
+          --no-nic         boot without the virtio-net card
           --filter PREFIX  bench: only benchmarks whose names start with PREFIX
           --timeout SEC    bench: time-out of the boot (default 300)
           --log FILE       bench: the whole console
@@ -42,6 +46,9 @@ public sealed record ToolOptions
     public string? LogPath { get; init; }
     public string? JsonPath { get; init; }
     public bool Help { get; init; }
+    public string? Initrd { get; init; }
+    public bool NoNic { get; init; }
+    public IReadOnlyList<QemuPortForward>? Forwards { get; init; }
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public static ToolOptions Parse(IReadOnlyList<string> args)
@@ -84,6 +91,17 @@ public sealed record ToolOptions
                 case "--filter": o = o with { BenchFilter = Value() }; break;
                 case "--timeout": o = o with { TimeoutSeconds = Number(1, 86400) }; break;
                 case "--log": o = o with { LogPath = Value() }; break;
+                case "--initrd": o = o with { Initrd = Value() }; break;
+                case "--no-nic": o = o with { NoNic = true }; break;
+                case "--forward":
+                    {
+                        string v = Value();
+                        string[] hg = v.Split(':');
+                        if (hg.Length != 2 || !int.TryParse(hg[0], out int h) || !int.TryParse(hg[1], out int g) || h is < 1 or > 65535 || g is < 1 or > 65535)
+                            throw new ArgumentException($"--forward: '{v}' is not HOSTPORT:GUESTPORT");
+                        o = o with { Forwards = [.. (o.Forwards ?? []), new QemuPortForward(h, g)] };
+                        break;
+                    }
                 case "--json": o = o with { JsonPath = Value() }; break;
                 case "-h" or "--help": return new ToolOptions { Help = true };
                 default: throw new ArgumentException($"unknown option '{a}'");
@@ -109,6 +127,10 @@ public sealed record ToolOptions
         Cpus = Cpus,
         GicVersion = GicVersion,
         ExtraArgs = Mode == ToolMode.Debug ? ["-s", "-S"] : [],
+        InitrdPath = Initrd,
+        // make run and debug: the service ports on 127.0.0.1; bench: the card without forwards.
+        Nic = NoNic ? null : Mode == ToolMode.Bench ? QemuNic.UserRestricted()
+            : QemuNic.UserRestricted([.. Forwards ?? [new QemuPortForward(8080, 8080), new QemuPortForward(7777, 7777)]]),
         Timeout = Mode == ToolMode.Bench ? TimeSpan.FromSeconds(TimeoutSeconds) : TimeSpan.FromDays(365),
     };
 }

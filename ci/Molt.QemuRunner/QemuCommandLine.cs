@@ -42,6 +42,7 @@ public static class QemuCommandLine
         if (o.KernelPath != null)
         {
             a.AddRange(["-kernel", o.KernelPath]);
+            if (o.InitrdPath != null) a.AddRange(["-initrd", o.InitrdPath]);
             a.AddRange(["-append", o.CommandLine]);
         }
         else
@@ -76,7 +77,7 @@ public static class QemuCommandLine
         if (o.MemoryMiB < 16) throw new ArgumentOutOfRangeException(nameof(o.MemoryMiB), o.MemoryMiB, "memory must be at least 16 MiB");
         if (o.GicVersion is < 2 or > 4) throw new ArgumentOutOfRangeException(nameof(o.GicVersion), o.GicVersion, "GIC version must be 2, 3 or 4");
         if (o.Timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(o.Timeout), o.Timeout, "time-out must be positive");
-        foreach (var (what, path) in new[] { ("kernel ELF", o.KernelPath), ("boot image", o.ImagePath), ("firmware", o.FirmwarePath), ("firmware variables", o.FirmwareVarsPath) })
+        foreach (var (what, path) in new[] { ("kernel ELF", o.KernelPath), ("boot image", o.ImagePath), ("firmware", o.FirmwarePath), ("firmware variables", o.FirmwareVarsPath), ("boot module", o.InitrdPath) })
             if (path != null && !File.Exists(path))
                 throw new FileNotFoundException($"{what} '{path}' does not exist" + (what == "kernel ELF" ? " (run make)" : ""), path);
         if (o.CommandLine.Contains('\n')) throw new ArgumentException("the kernel command line must be one line");

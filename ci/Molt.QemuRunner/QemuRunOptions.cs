@@ -49,6 +49,13 @@ public sealed record QemuRunOptions
     /// </summary>
     public QemuNic? Nic { get; init; }
 
+    /// <summary>
+    /// The boot module (QEMU -initrd), with <see cref="KernelPath"/>: a cpio
+    /// archive of patch bundles (docs/patching.md). On arm64 QEMU passes it
+    /// only to an Image (molt.img / molt-test.img), not to an ELF.
+    /// </summary>
+    public string? InitrdPath { get; init; }
+
     /// <summary>Arguments appended after the generated ones, for what the options above don't cover.</summary>
     public IReadOnlyList<string> ExtraArgs { get; init; } = [];
 

@@ -46,9 +46,9 @@ namespace Molt.Net
         private void SignalActivity() => _activityWaiters.Signal(&BumpActivity, ObjectRef.AddressOf(this), true);
 
         /// <summary>
-        /// Creates the stack on <paramref name="device"/>, starts its network
-        /// thread, and the key-value service on <c>config.KvPort</c> (0: none).
-        /// Called once from kernel init by the driver's code.
+        /// Creates the stack on <paramref name="device"/> and starts its network
+        /// thread. Called once from kernel init, which then starts the services
+        /// on it (the key-value service on <c>config.KvPort</c>).
         /// </summary>
         public static NetStack Start(INetDevice device, in NetConfig config)
         {
@@ -56,7 +56,6 @@ namespace Molt.Net
             if (s == null) return null;
             Default = s;
             Molt.Console.Log.Info("net", $"stack up: {(config.UseDhcp && config.Address == 0 ? "dhcp" : "static address")}, {config.MaxConnections} connections");
-            if (config.KvPort > 0) Molt.Net.Kv.KvService.Start(s, (ushort)config.KvPort, 4);
             return s;
         }
 

@@ -164,7 +164,7 @@ namespace Molt.Tests
         private static void HttpKvOverLoopback(TestContext t)
         {
             if (!Pair(t, out var da, out var db, out var a, out var b)) return;
-            HttpServer server = KvService.Start(b, 8080, 2);
+            HttpServer server = Molt.Services.Kv.KvHttp.Start(b, 8080, 2);
             t.True(server != null && server.Listening, "KV service listening on 8080");
             if (server == null) { Teardown(da, db, a, b); return; }
             TcpSocket c = a.Connect(IpB, 8080, 5_000_000, out int err);

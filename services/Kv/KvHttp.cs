@@ -1,0 +1,93 @@
+using System;
+using Molt.Console;
+using Molt.Net;
+using Molt.Net.Http;
+using Molt.Update;
+
+namespace Molt.Services.Kv
+{
+    /// <summary>
+    /// The key-value service over HTTP/1.1: <c>GET|PUT|DELETE /kv/&lt;key&gt;</c>
+    /// answered from the updatable store (<see cref="KvService.Store"/>),
+    /// which every request reaches through the object table, so a patch that
+    /// replaces the store changes the answers from the next request on.
+    /// GET 200 with the value (header-free: the body is the value) or 404;
+    /// PUT 204 (stored), 413 beyond 1 MiB, 507 when the heap cannot hold it;
+    /// DELETE 204 or 404; another method 405 (with Allow); any other path 404;
+    /// an empty, over-long or non-[A-Za-z0-9._~-] key 400.
+    /// </summary>
+    public sealed class KvHttpHandler : IHttpHandler
+    {
+        public long Gets, Puts, Deletes;
+
+        public void Handle(HttpRequestParser req, HttpResponse res)
+        {
+            ReadOnlySpan<byte> target = req.Target;
+            if (HttpRequestParser.Same(target, "/") && req.Method == RequestMethod.Get) { res.Text(200, "molt kv: GET/PUT/DELETE /kv/<key>\n"); return; }
+            if (target.Length < 4 || !HttpRequestParser.Same(target.Slice(0, 4), "/kv/")) { res.Text(404, "not found\n"); return; }
+            ReadOnlySpan<byte> key = target.Slice(4);
+            if (key.Length == 0 || key.Length > KvStore.MaxKeyBytes || !ValidKey(key)) { res.Text(400, "bad key\n"); return; }
+            using (var call = Objects.Use<KvStore>(KvService.Store)) Dispatch(call.Target, req, res, key);
+        }
+
+        private static bool ValidKey(ReadOnlySpan<byte> k)
+        {
+            for (int i = 0; i < k.Length; i++)
+            {
+                byte c = k[i];
+                bool ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '~';
+                if (!ok) return false;
+            }
+            return true;
+        }
+
+        private void Dispatch(KvStore store, HttpRequestParser req, HttpResponse res, ReadOnlySpan<byte> key)
+        {
+            switch (req.Method)
+            {
+                case RequestMethod.Get:
+                case RequestMethod.Head:
+                    {
+                        Gets++;
+                        KvResult r = store.Get(key, res.BodyBuffer, out int n);
+                        if (r == KvResult.Ok) { res.Status = 200; res.BodyLength = n; return; }
+                        if (r == KvResult.NotFound) res.Text(404, "no such key\n");
+                        else res.Text(500, "value larger than the response buffer\n");
+                        return;
+                    }
+                case RequestMethod.Put:
+                    {
+                        Puts++;
+                        KvResult r = store.Put(key, req.Body);
+                        if (r == KvResult.Ok) { res.Status = 204; res.BodyLength = 0; return; }
+                        if (r == KvResult.TooLarge) { res.Text(413, "value too large\n"); return; }
+                        res.Text(507, "out of memory: the value was not stored\n");
+                        return;
+                    }
+                case RequestMethod.Delete:
+                    Deletes++;
+                    if (store.Delete(key) == KvResult.Ok) { res.Status = 204; res.BodyLength = 0; }
+                    else res.Text(404, "no such key\n");
+                    return;
+                default:
+                    res.Text(405, "method not allowed\n"); res.AllowKv = true;
+                    return;
+            }
+        }
+    }
+
+    /// <summary>Serves the store on a TCP port of a network stack.</summary>
+    public static class KvHttp
+    {
+        /// <summary>Starts an HTTP server for the store on <paramref name="port"/> with that many worker threads; null (logged) if it cannot.</summary>
+        public static HttpServer Start(NetStack stack, ushort port, int workers)
+        {
+            if (!KvService.Store.IsValid) { Log.Warn("kv", $"no store to serve"); return null; }
+            var server = new HttpServer(stack, port, workers, 64, 8192, KvStore.MaxValueBytes, new KvHttpHandler());
+            if (!server.Listening) { Log.Warn("kv", $"cannot listen on port {port}"); return server; }
+            server.StartWorkers();
+            Log.Info("kv", $"serving /kv/<key> over HTTP/1.1 on port {port}");
+            return server;
+        }
+    }
+}
