@@ -199,9 +199,12 @@ $(KERNEL_ELF): $(OUT)/molt.pass1.elf $(OUT)/obj/ksyms.o
 # arm64 also gets molt.img: the same link as a flat binary, which starts
 # with the arm64 Linux Image header (boot/entry.S), for loaders that take an
 # Image (QEMU -kernel passes x0 = DTB then; U-Boot booti).
-ifeq ($(ARCH)-$(VARIANT),arm64-release)
-kernel-elf: $(BUILD)/molt.img
-$(BUILD)/molt.img: $(BUILD)/molt.elf
+# The test kernel gets one too (molt-test.img): QEMU hands a boot module
+# (-initrd, patch bundles) only to an Image, not to an ELF.
+ifeq ($(ARCH),arm64)
+KERNEL_IMG := $(patsubst %.elf,%.img,$(KERNEL_ELF))
+kernel-elf: $(KERNEL_IMG)
+$(KERNEL_IMG): $(KERNEL_ELF)
 	@echo "ld     $@ (flat arm64 Image)"
 	@$(LINK) --oformat binary -o $@ $(OUT)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(OUT)/obj/ksyms.o
 endif

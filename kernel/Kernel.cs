@@ -142,7 +142,12 @@ namespace Molt
             Log.Info("boot", $"Molt ready in {ms} ms");
             KernelConsole.Write("Molt ready\n");
             Heap.WriteStats();
-            if (cmd.Has("exit")) Emulator.Exit(0);
+            if (cmd.Has("exit"))
+            {
+                // Boot bundles still being applied finish first, so their outcome is logged.
+                while (!Update.Patching.BootPatches.Done) Threading.Scheduler.Sleep(1_000_000);
+                Emulator.Exit(0);
+            }
             while (true) Cpu.WaitForInterrupt();
         }
 

@@ -23,8 +23,10 @@ namespace Molt.Update.Patching
         private static long s_rollbackTo = -1;
         private static volatile int s_done;
 
-        /// <summary>Whether the apply thread has finished (all bundles tried, rollback done).</summary>
-        public static bool Done => s_done != 0;
+        /// <summary>Whether the apply thread has finished (all bundles tried, rollback done), or was never asked for.</summary>
+        public static bool Done => s_done != 0 || !s_started;
+
+        private static bool s_started;
 
         /// <summary>The boot module's bytes (empty when there is none).</summary>
         public static ReadOnlySpan<byte> Module => s_moduleSize == 0 ? default : new ReadOnlySpan<byte>((void*)s_moduleVirtual, (int)s_moduleSize);
@@ -45,6 +47,7 @@ namespace Molt.Update.Patching
                 s_done = 1;
                 return;
             }
+            s_started = true;
             Scheduler.Spawn(&ApplyAll, 0, "boot-patches", -1);
         }
 
