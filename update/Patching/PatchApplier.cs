@@ -66,7 +66,6 @@ namespace Molt.Update.Patching
             if (signature != Ed25519Result.Valid)
             {
                 Refuse(ref report, PatchStep.Signature, BundleError.At(BundleErrorCode.BadSignature, bundle.SignedBytes.Length), start);
-                report.AppendDetail(": ");
                 report.AppendDetail(Describe(signature));
                 return report;
             }
