@@ -285,6 +285,8 @@ namespace Molt.Update.Tests
             UpdateHooks.Set(null);
             t.True(r.Committed, "the swap committed");
             t.Equal(2, s_gotVersion, "the late call waited for the commit and reached version 2, not the old version during the transfer");
+            // It waited at least the hook's 20 ms, in the Block phase's queue, which the report measures.
+            t.True(r.MaxBlockedNs >= 10_000_000, "the report's longest blocked call covers the late call's wait");
             if (s_victim != null) Heap.Free(s_victim);
         }
 

@@ -345,6 +345,14 @@ namespace Molt.Update.Tests
             s_t2Done.Set();
         }
 
+        /// <summary>At Forward (before the marker) of the cycle or chain swap: let the caller in and wait until it is inside A.</summary>
+        private static void EnterDuringForward(UpdatePoint point, int firstId)
+        {
+            if (point != UpdatePoint.AfterForwardFlush) return;
+            if (firstId == s_a.Value) { s_go.Set(); s_insideA.Wait(); }
+            if (firstId == s_chainA.Value) { s_chainGo.Set(); s_chainInside.Wait(); }
+        }
+
         private static void CallCycle(TestContext t)
         {
             var cls = new UpdatableClass("parking", new ParkingFactory(1));
@@ -352,11 +360,13 @@ namespace Molt.Update.Tests
             s_go = new Event(); s_insideA = new Event(); s_t2Done = new Event();
             ulong savedDrain = HotSwap.DrainTimeoutNs;
             HotSwap.DrainTimeoutNs = 100_000_000;
-            Thread updater = Scheduler.Spawn(&CycleUpdater, 0, "updater", 0);
-            while (Objects.Root(s_a).CurrentState != RootState.Forward) Scheduler.Sleep(100_000);
+            // T1 enters A during Forward, before the marker: the hook holds the
+            // updater there (polling for Forward from here raced the marker).
             Thread t1 = Scheduler.Spawn(&InsideA, 0, "inside-a", Cpus > 1 ? 1 : 0);
-            s_go.Set();
+            UpdateHooks.Set(&EnterDuringForward);
+            Thread updater = Scheduler.Spawn(&CycleUpdater, 0, "updater", 0);
             s_insideA.Wait();
+            UpdateHooks.Set(null);
             while (Objects.Root(s_a).CurrentState == RootState.Forward) Scheduler.Sleep(100_000);
             Thread t2 = Scheduler.Spawn(&WaitsForA, 0, "waits-for-a", Cpus > 2 ? 2 : 0);
             updater.Join(); t1.Join(); t2.Join();
@@ -398,11 +408,11 @@ namespace Molt.Update.Tests
             var cls = new UpdatableClass("parking", new ParkingFactory(1));
             s_chainA = cls.Create(); s_chainB = cls.Create();
             s_chainGo = new Event(); s_chainGo2 = new Event(); s_chainInside = new Event();
-            Thread updater = Scheduler.Spawn(&ChainUpdater, 0, "updater", 0);
-            while (Objects.Root(s_chainA).CurrentState != RootState.Forward) Scheduler.Sleep(100_000);
             Thread caller = Scheduler.Spawn(&ChainCaller, 0, "a-then-b", Cpus > 1 ? 1 : 0);
-            s_chainGo.Set();
+            UpdateHooks.Set(&EnterDuringForward);
+            Thread updater = Scheduler.Spawn(&ChainUpdater, 0, "updater", 0);
             s_chainInside.Wait();
+            UpdateHooks.Set(null);
             while (Objects.Root(s_chainA).CurrentState == RootState.Forward) Scheduler.Sleep(100_000);
             s_chainGo2.Set(); // now A calls B, which is blocking new callers
             updater.Join(); caller.Join();

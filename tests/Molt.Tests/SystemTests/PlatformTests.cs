@@ -94,6 +94,6 @@ public class ObjectTableDesignTests
             Timeout = TimeSpan.FromSeconds(90),
         });
         Assert.True(r.Outcome == QemuOutcome.Passed, r.Describe());
-        Assert.Contains(r.SerialLines, l => Regex.IsMatch(l, @"^[1-9][0-9]+ passed, 0 failed$")); // update.* includes update.link.*
+        Assert.Contains(r.SerialLines, l => Regex.IsMatch(l, @"^[1-9][0-9]* passed, 0 failed$"));
     }
 }
