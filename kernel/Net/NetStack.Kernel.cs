@@ -102,7 +102,7 @@ namespace Molt.Net
         {
             NetStack s = ObjectRef.FromAddress<NetStack>(self);
             bool announced = false, pinged = false, answered = false;
-            long pingAt = 0;
+            long pingAt = 0, lastRefused = 0, lastRefusedLog = 0;
             while (!s._stop)
             {
                 long next = s.PollOnce();
@@ -115,6 +115,13 @@ namespace Molt.Net
                 }
                 // Once configured, ping the gateway once (QEMU's user network answers it): proof the path works.
                 if (announced && !pinged && s.Gateway != 0 && s == Default) { pinged = true; pingAt = s.Now; s.Ping(s.Gateway, 0x4D4C, 1); }
+                long refused = s.Counters[NetCounter.DropTcpBacklogFull] + s.Counters[NetCounter.DropTcpNoMemory];
+                if (refused != lastRefused && s.Now - lastRefusedLog > 1_000_000)
+                {
+                    // Rate-limited: connections refused for lack of room say so on the console.
+                    Molt.Console.Log.Warn("net", $"refused {refused - lastRefused} connection(s): backlog full {s.Counters[NetCounter.DropTcpBacklogFull]}, no free block {s.Counters[NetCounter.DropTcpNoMemory]} (in use {s.Tcp.ActiveCount} of {s.Tcp.Capacity})");
+                    lastRefused = refused; lastRefusedLog = s.Now;
+                }
                 if (pinged && !answered && s.LastEchoFrom == s.Gateway && s.LastEchoId == 0x4D4C)
                 {
                     answered = true;

@@ -420,6 +420,10 @@ namespace Molt.Net.Tcp
             bool ok;
             if (segLen == 0) ok = wnd == 0 ? seg.Seq == c.RcvNxt : InWindow(seg.Seq, c.RcvNxt, wnd);
             else ok = wnd != 0 && (InWindow(seg.Seq, c.RcvNxt, wnd) || InWindow(seg.Seq + (uint)segLen - 1, c.RcvNxt, wnd));
+            // A retransmission ending exactly at RCV.NXT (typically the peer's FIN again, now
+            // acknowledging ours after a simultaneous close) is taken for its ACK field, as Linux
+            // does; dropping it would leave us in CLOSING until our own FIN times out.
+            if (!ok && segLen > 0 && seg.Seq + (uint)segLen == c.RcvNxt && !seg.Has(TcpFlags.Syn)) ok = true;
             if (!ok)
             {
                 _counters.Add(NetCounter.DropTcpOutOfWindow);

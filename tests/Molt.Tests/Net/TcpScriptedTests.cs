@@ -243,6 +243,22 @@ public class TcpScriptedTests
     }
 
     [Fact]
+    public void Simultaneous_close_leaves_closing_when_the_peers_fin_is_retransmitted_with_our_ack()
+    {
+        // Seen with QEMU's user network: both FINs cross; the peer then resends its FIN
+        // acknowledging ours. That segment ends at RCV.NXT and must not be ignored.
+        var p = new ScriptedPeer();
+        var (iss, s) = p.Establish();
+        p.Stack.Close(s);
+        Assert.True(p.Last().Has(TcpFlags.Fin));
+        p.Inject(p.Tcp(4000, 80, 1001, iss + 1, (byte)(A | TcpFlags.Fin), 65535)); // their FIN, ours not yet acknowledged
+        Assert.Equal(1, TcpPairTests.CountState(p.Stack, TcpState.Closing));
+        p.Inject(p.Tcp(4000, 80, 1001, iss + 2, (byte)(A | TcpFlags.Fin), 65535)); // the same FIN again, now acknowledging ours
+        Assert.Equal(1, TcpPairTests.CountState(p.Stack, TcpState.TimeWait));
+        Assert.Equal(1002u, p.Last().Ack);
+    }
+
+    [Fact]
     public void Retransmitted_fin_in_time_wait_is_acknowledged()
     {
         var p = new ScriptedPeer();
