@@ -27,6 +27,7 @@ namespace Molt.Testing
             Molt.Update.Tests.UpdateTests.Register();
             Molt.Tests.PciTests.Register();
             Molt.Tests.VirtioNetTests.Register();
+            Molt.Tests.NicStackTests.Register(); // the stack over the real NIC (after the raw virtio tests)
             Molt.Tests.NetTests.Register(); // kernel/Net: the network stack
         }
     }
