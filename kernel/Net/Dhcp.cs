@@ -11,7 +11,7 @@ namespace Molt.Net
     /// 1. DISCOVER, broadcast, retried with doubling intervals (4 s, 8 s, ... 64 s).
     /// 2. The first OFFER with our xid and MAC is taken: its address and server id.
     /// 3. REQUEST, broadcast, naming that address and server.
-    /// 4. ACK binds: address, mask (option 1), router (3), lease (51). A NAK restarts at 1.
+    /// 4. ACK binds: address, mask (option 1), router (3; when absent: a configured gw=, else the server), lease (51). A NAK restarts at 1.
     /// At half the lease (T1) the client starts again at 1 (simple renewal).
     /// Replies that are not ours or are malformed are dropped and counted (DropDhcp).
     /// </summary>
@@ -117,6 +117,9 @@ namespace Molt.Net
             }
             if (State == DhcpState.Requesting && type == Ack && yiaddr != 0)
             {
+                // No router option (QEMU's restricted user network leaves it out): keep a
+                // configured gw=, else use the server, which is the gateway on QEMU's network.
+                if (router == 0) router = _net.Gateway != 0 ? _net.Gateway : (server != 0 ? server : ServerId);
                 Mask = mask != 0 ? mask : 0xFFFFFF00; Router = router; LeaseSeconds = lease;
                 OfferedAddress = yiaddr;
                 State = DhcpState.Bound;

@@ -15,6 +15,35 @@ namespace Molt.Net
         public static NetStack Default;
         private Thread _thread;
         private volatile bool _stop;
+        private WaitQueue _activityWaiters;
+        private int _activity;
+
+        private struct ActivityWait { public nint Stack; public int Seen; }
+
+        /// <summary>
+        /// Blocks a socket call until the network thread's next round (it
+        /// signals after every round: frames in, timers run, or its 10 ms
+        /// wake-up). Leaves the thread's operation while blocked.
+        /// </summary>
+        private void WaitForActivity()
+        {
+            ActivityWait w;
+            w.Stack = ObjectRef.AddressOf(this);
+            w.Seen = System.Threading.Volatile.Read(in _activity);
+            int depth = Operations.Pause();
+            _activityWaiters.WaitFor(&ActivityChanged, (nint)(&w));
+            Operations.Resume(depth);
+        }
+
+        private static bool ActivityChanged(nint p)
+        {
+            ActivityWait* w = (ActivityWait*)p;
+            return System.Threading.Volatile.Read(in ObjectRef.FromAddress<NetStack>(w->Stack)._activity) != w->Seen;
+        }
+
+        private static void BumpActivity(nint self) => System.Threading.Interlocked.Increment(ref ObjectRef.FromAddress<NetStack>(self)._activity);
+
+        private void SignalActivity() => _activityWaiters.Signal(&BumpActivity, ObjectRef.AddressOf(this), true);
 
         /// <summary>
         /// Creates the stack on <paramref name="device"/>, starts its network
@@ -62,6 +91,7 @@ namespace Molt.Net
         {
             _stop = true;
             if (_thread != null) { _thread.Join(); Heap.Free(_thread); _thread = null; }
+            SignalActivity(); // no caller stays parked on a stopped stack
         }
 
         /// <summary>
@@ -72,9 +102,25 @@ namespace Molt.Net
         private static void NetworkThread(nint self)
         {
             NetStack s = ObjectRef.FromAddress<NetStack>(self);
+            bool announced = false, pinged = false, answered = false;
+            long pingAt = 0;
             while (!s._stop)
             {
                 long next = s.PollOnce();
+                s.SignalActivity();
+                if (!announced && s.Address != 0 && (s.DhcpState == DhcpState.Bound || s.DhcpState == DhcpState.Off))
+                {
+                    announced = true;
+                    uint a = s.Address, g = s.Gateway;
+                    Molt.Console.Log.Info("net", $"address {(int)(a >> 24)}.{(int)(a >> 16 & 255)}.{(int)(a >> 8 & 255)}.{(int)(a & 255)} ({(s.DhcpState == DhcpState.Bound ? "dhcp" : "static")}), gateway {(int)(g >> 24)}.{(int)(g >> 16 & 255)}.{(int)(g >> 8 & 255)}.{(int)(g & 255)}");
+                }
+                // Once configured, ping the gateway once (QEMU's user network answers it): proof the path works.
+                if (announced && !pinged && s.Gateway != 0 && s == Default) { pinged = true; pingAt = s.Now; s.Ping(s.Gateway, 0x4D4C, 1); }
+                if (pinged && !answered && s.LastEchoFrom == s.Gateway && s.LastEchoId == 0x4D4C)
+                {
+                    answered = true;
+                    Molt.Console.Log.Info("net", $"gateway answered ping in {(s.Now - pingAt) / 1000} ms");
+                }
                 long wait = next == 0 ? 10_000 : next - s.Now;
                 if (wait > 10_000) wait = 10_000;
                 if (wait > 0)

@@ -8,7 +8,9 @@ namespace Molt.Net
     /// The sockets API for kernel code (any thread, any CPU). Each call
     /// takes the stack's lock for one step; the blocking forms retry between
     /// steps until done or the time-out passes (microseconds; 0 = try once,
-    /// negative = no limit).
+    /// negative = no limit). Between steps the caller sleeps until the
+    /// network thread reports activity (kernel: a wait queue it signals after
+    /// every round, so at least every 10 ms; host: a 1 ms sleep).
     /// </summary>
     public sealed partial class NetStack
     {
@@ -30,7 +32,7 @@ namespace Molt.Net
                 bool open = _tcp.ListenerValid(listener);
                 _lock.Exit();
                 if (s.IsValid || !open || Expired(deadline)) return s;
-                NetPlatform.WaitBriefly();
+                WaitForActivity();
             }
         }
 
@@ -56,7 +58,7 @@ namespace Molt.Net
                     Close(s);
                     return default;
                 }
-                NetPlatform.WaitBriefly();
+                WaitForActivity();
             }
         }
 
@@ -69,7 +71,7 @@ namespace Molt.Net
                 _lock.Enter(); int r = _tcp.Read(s, dst); _lock.Exit();
                 if (r != TcpError.WouldBlock) return r;
                 if (Expired(deadline)) return timeoutMicroseconds == 0 ? TcpError.WouldBlock : TcpError.TimedOut;
-                NetPlatform.WaitBriefly();
+                WaitForActivity();
             }
         }
 
@@ -84,7 +86,7 @@ namespace Molt.Net
                 if (r > 0) { done += r; continue; }
                 if (r != TcpError.WouldBlock) return done > 0 ? done : r;
                 if (Expired(deadline)) return done > 0 ? done : TcpError.TimedOut;
-                NetPlatform.WaitBriefly();
+                WaitForActivity();
             }
             return done;
         }
@@ -98,7 +100,7 @@ namespace Molt.Net
                 _lock.Enter(); int n = _tcp.Unacknowledged(s); bool alive = _tcp.Resolve(s) != null; _lock.Exit();
                 if (n == 0 || !alive) return n == 0;
                 if (Expired(deadline)) return false;
-                NetPlatform.WaitBriefly();
+                WaitForActivity();
             }
         }
 
@@ -106,6 +108,11 @@ namespace Molt.Net
         public void Abort(TcpSocket s) { _lock.Enter(); _tcp.Abort(s); _lock.Exit(); }
         public TcpState State(TcpSocket s) { _lock.Enter(); TcpState st = _tcp.StateOf(s); _lock.Exit(); return st; }
         public void SetNoDelay(TcpSocket s, bool on) { _lock.Enter(); _tcp.SetNoDelay(s, on); _lock.Exit(); }
+
+#if MOLT_HOST
+        /// <summary>Host: a short sleep between steps of a blocking call.</summary>
+        private void WaitForActivity() => NetPlatform.WaitBriefly();
+#endif
 
         private long Deadline(long timeout) => timeout < 0 ? long.MaxValue : Now + timeout;
         private bool Expired(long deadline) => deadline != long.MaxValue && Now >= deadline;

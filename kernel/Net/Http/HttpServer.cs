@@ -54,6 +54,9 @@ namespace Molt.Net.Http
             TcpSocket s = Stack.Accept(Listener, acceptTimeoutMicroseconds);
             if (!s.IsValid) return false;
             Connections++;
+            // The head and the body leave in two writes: Nagle would hold the body back
+            // until the head is acknowledged, a delayed-ACK stall per response.
+            Stack.SetNoDelay(s, true);
             SocketTransport t = _transports[worker];
             t.Socket = s;
             Sessions[worker].Serve(t, Handler);

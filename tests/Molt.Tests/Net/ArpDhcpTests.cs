@@ -103,6 +103,28 @@ public class ArpDhcpTests
     }
 
     [Fact]
+    public void Dhcp_ack_without_a_router_uses_the_server_as_gateway()
+    {
+        // QEMU's restricted user network (restrict=on) leaves out the router option.
+        var clock = new FakeClock();
+        var dev = new FakeDevice(0x17);
+        NetConfig c = StackPair.Config(0, 4096, 4096, 4, 3);
+        c.UseDhcp = true; c.Address = 0; c.Gateway = 0;
+        var st = new NetStack(dev, c, clock);
+        var (_, _, xid) = ParseDhcp(dev.Sent[^1]);
+        var bcast = new byte[] { 255, 255, 255, 255, 255, 255 };
+        dev.Inbox.Enqueue(Udp4(Server, Ip.Broadcast, 67, 68, bcast, Reply(2, xid, dev.Mac, Ip.Make(10, 0, 2, 15))));
+        st.PollOnce();
+        byte[] ack = Reply(5, xid, dev.Mac, Ip.Make(10, 0, 2, 15), false);
+        ack[243] = 54; ack[244] = 4; Be.Put32(ack, 245, Server); ack[249] = 255; // server id only
+        dev.Inbox.Enqueue(Udp4(Server, Ip.Broadcast, 67, 68, bcast, ack));
+        st.PollOnce();
+        Assert.Equal(DhcpState.Bound, st.DhcpState);
+        Assert.Equal(Server, st.Gateway);
+        Assert.Equal(0xFFFFFF00u, st.Netmask);
+    }
+
+    [Fact]
     public void Dhcp_nak_restarts_discovery()
     {
         var clock = new FakeClock();
