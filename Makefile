@@ -223,8 +223,15 @@ $(QEMU_TOOL): $(QEMU_TOOL_SOURCES)
 RUN_KERNEL := $(if $(filter test bench,$(CMDLINE)),test-kernel,kernel)
 RUN_ELF := $(BUILD)/$(if $(filter test-kernel,$(RUN_KERNEL)),molt-test.elf,molt.elf)
 
+# INITRD=file.cpio: a boot module of patch bundles (docs/patching.md); QEMU gives
+# it only to an arm64 Image, so the .img is booted there.
+INITRD ?=
+RUN_IMAGE := $(if $(and $(INITRD),$(filter arm64,$(ARCH))),$(RUN_ELF:.elf=.img),$(RUN_ELF))
+FORWARDS ?=
+
 run: $(RUN_KERNEL) $(QEMU_TOOL)
-	@$(MOLT_QEMU) run --arch $(ARCH) --kernel $(RUN_ELF) --cpus $(SMP) --cmdline "$(CMDLINE)"
+	@$(MOLT_QEMU) run --arch $(ARCH) --kernel $(RUN_IMAGE) --cpus $(SMP) --cmdline "$(CMDLINE)" \
+		$(if $(INITRD),--initrd $(INITRD)) $(foreach f,$(FORWARDS),--forward $(f))
 
 # ---- benchmarks: boot with "bench" on BENCH_SMP CPUs (docs/benchmarks.md) ----
 # Shows the console without the BENCH lines (the table comes last), writes
@@ -235,8 +242,21 @@ BENCH_SMP ?= 4
 BENCH_FILTER ?=
 BENCH_TIMEOUT ?= 300
 
-bench: test-kernel $(QEMU_TOOL)
-	@$(MOLT_QEMU) bench --arch $(ARCH) --kernel $(BUILD)/molt-test.elf --cpus $(BENCH_SMP) --timeout $(BENCH_TIMEOUT) \
+# The example patches, built and signed for this arch's test kernel, in one
+# boot module (update.patch.* applies them): build/<arch>/test/bundles/examples.cpio.
+EXAMPLES := kv-fix-case kv-versions kv-adapter kv-audit
+BUNDLE_DIR := $(BUILD)/test/bundles
+bundles: test-kernel tools
+	@mkdir -p $(BUNDLE_DIR)
+	@for p in $(EXAMPLES); do $(HOST)/molt patch build examples/patches/$$p --arch $(ARCH) --kernel test -o $(BUNDLE_DIR)/$$p.bundle > $(BUNDLE_DIR)/$$p.log 2>&1 \
+		|| { cat $(BUNDLE_DIR)/$$p.log; exit 1; }; done
+	@cd $(BUNDLE_DIR) && printf '%s.bundle\n' $(EXAMPLES) | cpio -o -H newc --reproducible --quiet > examples.cpio
+	@echo "bundles $(BUNDLE_DIR)/examples.cpio ($$(stat -c %s $(BUNDLE_DIR)/examples.cpio) bytes: $(EXAMPLES))"
+
+BENCH_KERNEL := $(if $(filter arm64,$(ARCH)),$(BUILD)/molt-test.img,$(BUILD)/molt-test.elf)
+bench: test-kernel bundles $(QEMU_TOOL)
+	@$(MOLT_QEMU) bench --arch $(ARCH) --kernel $(BENCH_KERNEL) --cpus $(BENCH_SMP) --timeout $(BENCH_TIMEOUT) \
+		--initrd $(BUNDLE_DIR)/examples.cpio \
 		$(if $(BENCH_FILTER),--filter $(BENCH_FILTER)) --log $(BUILD)/bench.log --json $(BUILD)/bench.json
 
 debug: $(RUN_KERNEL) $(QEMU_TOOL)
@@ -303,7 +323,7 @@ clean:
 # $(KEY_DIR), never in git: the secret key signs bundles, and the public one
 # is exported for the kernel image (trusted-key.S: .rodata symbols
 # molt_trusted_public_key and molt_trusted_key_id; trusted-key.bin: 32 raw bytes).
-.PHONY: tools keys
+.PHONY: tools keys bundles
 HOST := build/host
 MOLT_CLI_SOURCES := $(shell find tools/Molt.Cli update/Bundles -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' 2>/dev/null) tools/Molt.Cli/Molt.Cli.csproj
 

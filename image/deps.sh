@@ -15,6 +15,7 @@ want xorriso xorriso
 want mformat mtools
 want /usr/sbin/sfdisk fdisk          # the GPT of the USB image (image/usb.sh)
 want qemu-img qemu-utils
+want cpio cpio                       # boot modules of patch bundles (make bench, docs/patching.md)
 want qemu-system-x86_64 qemu-system-x86
 want qemu-system-aarch64 qemu-system-arm
 want grub-mkrescue grub-common

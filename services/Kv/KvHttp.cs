@@ -12,7 +12,7 @@ namespace Molt.Services.Kv
     /// which every request reaches through the object table, so a patch that
     /// replaces the store changes the answers from the next request on.
     /// GET 200 with the value (header-free: the body is the value) or 404;
-    /// PUT 204 (stored), 413 beyond 1 MiB, 507 when the heap cannot hold it;
+    /// PUT 201 (created) or 204 (replaced), 413 beyond 1 MiB, 507 when the heap cannot hold it;
     /// DELETE 204 or 404; another method 405 (with Allow); any other path 404;
     /// an empty, over-long or non-[A-Za-z0-9._~-] key 400.
     /// </summary>
@@ -58,7 +58,10 @@ namespace Molt.Services.Kv
                 case RequestMethod.Put:
                     {
                         Puts++;
+                        // 201 for a new key, 204 for a replaced value (a racing PUT may blur the two; both stored).
+                        bool existed = store.Get(key, default, out _) != KvResult.NotFound;
                         KvResult r = store.Put(key, req.Body);
+                        if (r == KvResult.Ok && !existed) { res.Text(201, "created\n"); return; }
                         if (r == KvResult.Ok) { res.Status = 204; res.BodyLength = 0; return; }
                         if (r == KvResult.TooLarge) { res.Text(413, "value too large\n"); return; }
                         res.Text(507, "out of memory: the value was not stored\n");

@@ -6,35 +6,43 @@ namespace Molt.Services.Kv
 {
     /// <summary>
     /// Version 1 of the store, as the kernel ships it. It has a deliberate
-    /// bug for the first example patch (examples/patches/kv-fix-put) to fix
-    /// live: a Put to an existing key writes the new value over the old
-    /// one's bytes and keeps the old length, so a longer value is cut and a
-    /// shorter one keeps the old value's tail.
+    /// bug for the first example patch (examples/patches/kv-fix-case) to fix
+    /// live: keys are folded to lower case, so <c>/kv/Apple</c> and
+    /// <c>/kv/apple</c> are one key and the second PUT overwrites the first.
     /// </summary>
     public sealed unsafe class KvStoreV1 : KvStore
     {
         public KvTable Table = new KvTable();
 
-        public override KvResult Get(ReadOnlySpan<byte> key, Span<byte> into, out int length) => Table.Get(key, into, out length);
+        public override KvResult Get(ReadOnlySpan<byte> key, Span<byte> into, out int length)
+        {
+            length = 0;
+            if (key.Length == 0 || key.Length > MaxKeyBytes) return KvResult.NotFound;
+            byte* folded = stackalloc byte[key.Length];
+            return Table.Get(Fold(key, folded), into, out length);
+        }
 
         public override KvResult Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
-            if (key.Length == 0 || key.Length > MaxKeyBytes || value.Length > MaxValueBytes) return KvResult.TooLarge;
-            Table.Lock.Lock();
-            KvTable.Slot* s = Table.Find(key);
-            if (s != null)
-            {
-                // The bug: the old block and the old length stay.
-                int n = value.Length < s->ValueLength ? value.Length : s->ValueLength;
-                value.Slice(0, n).CopyTo(new Span<byte>(s->Value, n));
-                Table.Lock.Unlock();
-                return KvResult.Ok;
-            }
-            Table.Lock.Unlock();
-            return Table.Set(key, value, versioned: false);
+            if (key.Length == 0 || key.Length > MaxKeyBytes) return KvResult.TooLarge;
+            byte* folded = stackalloc byte[key.Length];
+            return Table.Set(Fold(key, folded), value, versioned: false);
         }
 
-        public override KvResult Delete(ReadOnlySpan<byte> key) => Table.Delete(key);
+        public override KvResult Delete(ReadOnlySpan<byte> key)
+        {
+            if (key.Length == 0 || key.Length > MaxKeyBytes) return KvResult.NotFound;
+            byte* folded = stackalloc byte[key.Length];
+            return Table.Delete(Fold(key, folded));
+        }
+
+        // The bug: ASCII upper case becomes lower case.
+        private static ReadOnlySpan<byte> Fold(ReadOnlySpan<byte> key, byte* into)
+        {
+            for (int i = 0; i < key.Length; i++) into[i] = key[i] >= 'A' && key[i] <= 'Z' ? (byte)(key[i] + 32) : key[i];
+            return new ReadOnlySpan<byte>(into, key.Length);
+        }
+
         public override int Count() => Table.Count;
         public override long VersionOf(ReadOnlySpan<byte> key) => 0;
         public override int Implementation() => 1;

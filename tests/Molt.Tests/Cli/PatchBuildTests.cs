@@ -97,14 +97,14 @@ public class PatchBuildTests : IDisposable
         {
             """
             namespace Patches.Bad {
-                public sealed class Fac : Molt.Update.UpdatableFactory {
+                public sealed class Fac : Molt.Update.BasicFactory {
                     public override object CreateRepresentative(Molt.Update.ObjectRoot root, int cpu) => null;
                     public override bool ImportState(object into, object from, int format) => true;
                     public override bool SelfCheck(object r) => false;
                 }
             }
             """,
-            ["Patches.Bad.Fac.SelfCheck", "Molt.Update.UpdatableFactory.SelfCheck", "has a body"]
+            ["Patches.Bad.Fac.SelfCheck", "Molt.Update.BasicFactory.SelfCheck", "has a body"]
         },
         {
             "namespace Patches.Bad { public sealed class Oops : System.Exception { } }",
@@ -141,6 +141,9 @@ public class PatchBuildTests : IDisposable
                 public sealed class Fac : Molt.Update.UpdatableFactory {
                     public override object CreateRepresentative(Molt.Update.ObjectRoot root, int cpu) => null;
                     public override bool ImportState(object into, object from, int format) => true;
+                    public override bool SelfCheck(object r) => true;
+                    public override object CreateAdapter(Molt.Update.InterfaceKey i, object r) => null;
+                    public override void ReleaseRepresentative(object r) { }
                     public override string ToString() => "fac";
                 }
                 // A patch interface that extends a kernel one; the class implementing it keeps both.

@@ -46,14 +46,16 @@ public sealed class QemuNicTests : IDisposable
 
     /// <summary>make run and the tests share the NIC: the Makefile's NET_ARGS spell the same device and network.</summary>
     [Fact]
-    public void Makefile_run_uses_the_same_nic()
+    public void Make_run_boots_with_the_same_nic_and_forwards_the_service_ports()
     {
-        string makefile = File.ReadAllText(Path.Combine(Repo.Root, "Makefile"));
-        var nic = QemuNic.UserRestricted().Arguments().ToList();
-        Assert.Contains($"-netdev {nic[1]}", makefile);
-        Assert.Contains($"-device {nic[3]}", makefile);
-        Assert.Contains("NET_FWD ?= hostfwd=tcp:127.0.0.1:8080-:8080", makefile);
-        Assert.Contains("$(NET_ARGS) -kernel", makefile);
+        // make run goes through molt-qemu, which builds its NIC from QemuNic like the tests do.
+        var run = Molt.Qemu.ToolOptions.Parse(["run", "--arch", "x64", "--kernel", "k.elf"]).ToRunOptions();
+        Assert.NotNull(run.Nic);
+        Assert.Equal(QemuNic.UserRestricted().Arguments().Take(1), run.Nic!.Arguments().Take(1));
+        Assert.Contains(run.Nic.Arguments(), a => a.Contains("restrict=on") && a.Contains("hostfwd=tcp:127.0.0.1:8080-:8080") && a.Contains("hostfwd=tcp:127.0.0.1:7777-:7777"));
+        var moved = Molt.Qemu.ToolOptions.Parse(["run", "--arch", "x64", "--kernel", "k.elf", "--forward", "18080:8080"]).ToRunOptions();
+        Assert.Contains(moved.Nic!.Arguments(), a => a.Contains("hostfwd=tcp:127.0.0.1:18080-:8080") && !a.Contains(":7777"));
+        Assert.Null(Molt.Qemu.ToolOptions.Parse(["run", "--arch", "x64", "--kernel", "k.elf", "--no-nic"]).ToRunOptions().Nic);
     }
 
     [Fact]

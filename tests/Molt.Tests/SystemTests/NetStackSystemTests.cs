@@ -27,7 +27,7 @@ public class NetStackSystemTests
     private static QemuRunOptions Boot(QemuArch arch, string commandLine, QemuNic nic, int cpus = 2) => new()
     {
         Arch = arch,
-        KernelPath = Repo.KernelElf(arch),
+        KernelPath = Repo.KernelFor(arch, commandLine),
         CommandLine = commandLine,
         Cpus = cpus,
         Nic = nic,

@@ -23,7 +23,7 @@ namespace Molt.Tests.SystemTests;
 /// </summary>
 public class PatchSystemTests
 {
-    private static readonly string[] Examples = ["kv-fix-put", "kv-versions", "kv-adapter", "kv-audit"];
+    private static readonly string[] Examples = ["kv-fix-case", "kv-versions", "kv-adapter", "kv-audit"];
     private static readonly ConcurrentDictionary<QemuArch, Lazy<Dictionary<string, byte[]>>> s_bundles = new();
 
     /// <summary>The example bundles for <paramref name="arch"/>'s test kernel, built once per run.</summary>
@@ -75,7 +75,7 @@ public class PatchSystemTests
     [OnArch(QemuArch.X64), OnArch(QemuArch.Arm64)]
     public async Task Every_refusal_reaches_the_kernel_with_its_reason_and_changes_nothing(QemuArch arch)
     {
-        byte[] good = Bundles(arch)["kv-fix-put"];
+        byte[] good = Bundles(arch)["kv-fix-case"];
         byte[] seed = SecretSeed();
         var cases = new List<(string File, byte[] Bytes, string Expect)>
         {
@@ -92,7 +92,7 @@ public class PatchSystemTests
             ("malformed-elf", Resign(good, b => BreakSectionTable(b), seed), "refused at"),
         };
         // A good bundle last: the kernel kept running and its state, and still applies patches.
-        var files = cases.Select(c => ("refuse-" + c.File + ".bundle", c.Bytes)).Append(("kv-fix-put.bundle", good));
+        var files = cases.Select(c => ("refuse-" + c.File + ".bundle", c.Bytes)).Append(("kv-fix-case.bundle", good));
         string archive = Cpio.Write(MoltTool.TempDir(), "refusals.cpio", files);
         var r = await Boot(arch, 1, archive, "patch.apply=0 exit");
         Assert.True(r.Outcome == QemuOutcome.Passed, r.Describe());
@@ -101,7 +101,7 @@ public class PatchSystemTests
             string line = r.SerialLines.FirstOrDefault(l => l.Contains($"patch: warning: refuse-{c.File}.bundle: ")) ?? "";
             Assert.True(line.Contains(c.Expect), $"{c.File}: expected '{c.Expect}' in '{line}'\n{string.Join('\n', r.SerialLines.Where(l => l.Contains("patch:")))}");
         }
-        Assert.Contains(r.SerialLines, l => l.Contains("patch: kv-fix-put.bundle: applied 'kv-fix-put' as level 1"));
+        Assert.Contains(r.SerialLines, l => l.Contains("patch: kv-fix-case.bundle: applied 'kv-fix-case' as level 1"));
         Assert.Contains(r.SerialLines, l => l.Contains($"boot bundles: 1 of {cases.Count + 1} applied, patch level 1"));
     }
 

@@ -1,13 +1,13 @@
 // Example patch 1: a bug fix, code only (docs/patching.md).
-// Build: build/host/molt patch build examples/patches/kv-fix-put
+// Build: build/host/molt patch build examples/patches/kv-fix-case
 using System;
 using Molt.Services.Kv;
 using Molt.Update;
 using Molt.Update.Patching;
 
-namespace Patches.KvFixPut
+namespace Patches.KvFixCase
 {
-    /// <summary>The v1 store with its Put fixed; Get, Delete and the table are unchanged.</summary>
+    /// <summary>The v1 store without its key folding: keys are compared byte for byte, as HTTP paths are.</summary>
     public sealed class KvStoreV2 : KvStore
     {
         public KvTable Table = new KvTable();
