@@ -47,9 +47,13 @@ namespace Molt.Update
 
         internal static void Convert(ObjectRoot root)
         {
+            if (Volatile.Read(in root.State) != (int)RootState.Normal) return;
+            if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.ConvertBeforeClaim, root.Id);
+            // Claim the root: exactly one CPU converts it; a CPU that saw Normal above may lose here.
             if (Interlocked.CompareExchange(ref root.State, (int)RootState.Converting, (int)RootState.Normal) != (int)RootState.Normal) return;
             UpdatableFactory to = root.Pending;
             if (to == null) { Volatile.Write(ref root.State, (int)RootState.Normal); return; }
+            if (UpdateHooks.On) UpdateHooks.Hit(UpdatePoint.ConvertClaimed, root.Id);
             int count = to.PerCpu ? Smp.Processors.Count : 1;
             var fresh = new object[count];
             bool ok = true;

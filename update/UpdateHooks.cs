@@ -9,6 +9,10 @@ namespace Molt.Update
         MissBeforeCount,
         /// <summary>HotSwap step 3: the counted calls drained; the transfer comes next. Argument: the first object id.</summary>
         AfterDrain,
+        /// <summary>Lazy conversion: the root was seen Normal, not yet claimed. Interrupts on. Argument: the object id.</summary>
+        ConvertBeforeClaim,
+        /// <summary>Lazy conversion: the root is claimed (Converting) and its Pending factory read; nothing converted yet. Interrupts on. Argument: the object id.</summary>
+        ConvertClaimed,
         /// <summary>HotSwap step 2: every root of the set is Forward and its entries cleared; the marker wait comes next. Argument: the first object id.</summary>
         AfterForwardFlush,
         /// <summary>Lazy arming: factories switched and a marker passed; no instance is Pending yet. Argument: 0.</summary>

@@ -29,6 +29,7 @@ namespace Molt.Update.Tests
             TestRunner.Add("update.race.install_rechecks_state_against_forward", &InstallRaceForward);
             TestRunner.Add("update.race.install_rechecks_pending", &InstallRacePending);
             TestRunner.Add("update.race.counted_call_that_meets_block_backs_off", &CountedCallMeetsBlock);
+            TestRunner.Add("update.race.two_cpus_claim_one_conversion", &TwoCpusClaimOneConversion);
         }
 
         private static int Cpus => Processors.Online;
@@ -288,6 +289,62 @@ namespace Molt.Update.Tests
             // It waited at least the hook's 20 ms, in the Block phase's queue, which the report measures.
             t.True(r.MaxBlockedNs >= 10_000_000, "the report's longest blocked call covers the late call's wait");
             if (s_victim != null) Heap.Free(s_victim);
+        }
+
+        // Two CPUs see the same Pending root Normal at once; only the one
+        // whose claim succeeds may convert it. The victim stops after its
+        // check; the test thread claims and, while it holds the claim,
+        // lets the victim try.
+        private static ObjectId s_claimCell;
+        private static int s_claimVictimCpu, s_claimReached;
+        private static Event s_claimGo;
+
+        private static void ClaimHook(UpdatePoint point, int id)
+        {
+            if (id != s_claimCell.Value) return;
+            if (point == UpdatePoint.ConvertBeforeClaim && PerCpu.Current()->Index == s_claimVictimCpu && Volatile.Read(in s_claimReached) == 0)
+            {
+                Volatile.Write(ref s_claimReached, 1);
+                s_claimGo.Wait();
+            }
+            else if (point == UpdatePoint.ConvertClaimed && PerCpu.Current()->Index != s_claimVictimCpu)
+            {
+                s_claimGo.Set();
+                Scheduler.Sleep(20_000_000); // the victim tries its claim meanwhile
+            }
+        }
+
+        private static void ClaimVictim(nint unused)
+        {
+            using (var c = Objects.Use<ICell>(s_claimCell)) { }
+        }
+
+        private static void TwoCpusClaimOneConversion(TestContext t)
+        {
+            if (Cpus < 2) { t.True(true, "needs two CPUs"); return; }
+            var v1 = new CellFactory(1);
+            var cells = new UpdatableClass("cell", v1);
+            v1.NextValue = 31;
+            s_claimCell = cells.Create();
+            UpdateReport r = UpdateManager.UpdateClassLazily("claim-v2", cells, new CellFactory(2));
+            t.True(r.Committed, "lazy update armed");
+            int before = LazyConversion.Converted;
+            s_claimReached = 0; s_claimGo = new Event();
+            Operations.Begin();
+            s_claimVictimCpu = (PerCpu.Current()->Index + 1) % Cpus;
+            UpdateHooks.Set(&ClaimHook);
+            Thread victim = Scheduler.Spawn(&ClaimVictim, 0, "claim-victim", s_claimVictimCpu);
+            while (Volatile.Read(in s_claimReached) == 0) Cpu.Relax();
+            int version, value;
+            using (var c = Objects.Use<ICell>(s_claimCell)) { version = c.Target.Version; value = c.Target.Value; }
+            Operations.End();
+            victim.Join();
+            UpdateHooks.Set(null);
+            t.Equal(1, LazyConversion.Converted - before, "converted once, by the CPU whose claim succeeded");
+            t.Equal(2, version, "version 2");
+            t.Equal(31, value, "with its state");
+            Heap.Free(victim); Heap.Free(s_claimGo);
+            UpdateManager.CollectRetired();
         }
 
         private static bool PrepareRace(TestContext t, int mode)
