@@ -33,12 +33,6 @@ ILC := $(NUGET_PACKAGES)/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(ILC_VER
 DOTNET_SDK_DIR := $(shell dotnet --list-sdks 2>/dev/null | tail -1 | sed 's/^\([^ ]*\) \[\(.*\)\]/\2\/\1/')
 CSC := dotnet $(DOTNET_SDK_DIR)/Roslyn/bincore/csc.dll
 
-# The NIC of `make run` and the tests (ci/Molt.QemuRunner QemuNic): user networking
-# with restrict=on (the guest reaches nothing outside QEMU), a modern-only
-# virtio-net, and the KV port forwarded to 127.0.0.1 only. NET_FWD="" drops the forward.
-comma := ,
-NET_FWD ?= hostfwd=tcp:127.0.0.1:8080-:8080
-NET_ARGS := -netdev user,id=n0,restrict=on$(if $(NET_FWD),$(comma)$(NET_FWD)) -device virtio-net-pci,netdev=n0,disable-legacy=on
 
 ifeq ($(ARCH),x64)
   CLANG_TARGET := x86_64-unknown-none
