@@ -99,8 +99,15 @@ $(KSYMS_TOOL): $(KSYMS_SOURCES)
 	@echo "dotnet build image/SymbolTable"
 	@dotnet build image/SymbolTable -c Release -o $(TOOLS)/ksyms --nologo -v q -p:AssemblyName=molt-ksyms > $(TOOLS).ksyms.log 2>&1 || (cat $(TOOLS).ksyms.log; exit 1)
 
-$(BUILD)/ksyms.bin: $(BUILD)/molt.pass1.elf $(KSYMS_TOOL)
-	@dotnet $(KSYMS_TOOL) $< $@
+# The build id is the SHA-256 of the image before its symbol table is added
+# (the table is derived from it); the kernel prints it at boot and every
+# patch bundle names the build id it was built for.
+$(BUILD)/build-id: $(BUILD)/molt.pass1.elf
+	@sha256sum $< | cut -c1-64 > $@
+	@echo "build id $$(cat $@)"
+
+$(BUILD)/ksyms.bin: $(BUILD)/molt.pass1.elf $(BUILD)/build-id $(KSYMS_TOOL)
+	@dotnet $(KSYMS_TOOL) $< $@ --build-id $(BUILD)/build-id
 
 $(BUILD)/obj/ksyms.o: $(BUILD)/ksyms.bin
 	@printf '.section .ksyms, "a"\n.balign 8\n.incbin "%s"\n.section .note.GNU-stack, "", %%progbits\n' $(ROOT)/$< > $(BUILD)/obj/ksyms.S
@@ -111,7 +118,7 @@ $(BUILD)/obj/ksyms.o: $(BUILD)/ksyms.bin
 $(BUILD)/molt.elf: $(BUILD)/molt.pass1.elf $(BUILD)/obj/ksyms.o
 	@echo "ld     $@ (with $$(stat -c %s $(BUILD)/ksyms.bin) bytes of symbols)"
 	@$(LINK) -o $@ $(BUILD)/$(SYSTEM_MODULE).o $(ASM_OBJECTS) $(BUILD)/obj/ksyms.o
-	@dotnet $(KSYMS_TOOL) $@ $(BUILD)/ksyms.check.bin && cmp -s $(BUILD)/ksyms.bin $(BUILD)/ksyms.check.bin \
+	@dotnet $(KSYMS_TOOL) $@ $(BUILD)/ksyms.check.bin --build-id $(BUILD)/build-id && cmp -s $(BUILD)/ksyms.bin $(BUILD)/ksyms.check.bin \
 		|| (echo "error: symbol addresses moved between link passes"; rm -f $@; exit 1)
 
 # arm64 also gets molt.img: the same link as a flat binary, which starts

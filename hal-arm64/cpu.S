@@ -186,7 +186,8 @@ molt_layout_text_end:     ldr x0, =__text_end; ret
 molt_layout_rodata_end:   ldr x0, =__rodata_end; ret
 molt_layout_data_end:     ldr x0, =__data_end; ret
 molt_layout_symbol_table: ldr x0, =__ksyms_start; ret
-molt_layout_rtr_header:   ldr x0, =__ReadyToRunHeader; ret
+/* The module list holds a pointer to the ReadyToRun header, whatever ilc named it (multifile prefixes it). */
+molt_layout_rtr_header:   ldr x0, =__modules_a; ldr x0, [x0]; ret
     .ltorg
 
     .section .note.GNU-stack, "", %progbits

@@ -39,13 +39,13 @@ namespace Molt.Arch.X64
             s_prepared = true;
         }
 
-        private static ulong* Field(string name)
-        {
-            // The data block sits at the same offsets as in the kernel's copy.
-            byte* src = molt_trampoline_address();
-            ulong offset = Diagnostics.Symbols.Lookup(name) - (ulong)src;
-            return (ulong*)((byte*)FrameAllocator.ToVirtual(TrampolinePhysical) + offset);
-        }
+        [DllImport("*"), SuppressGCTransition] private static extern int molt_trampoline_data_offset();
+
+        /// <summary>The copied trampoline's data block, in trampoline.S's order.</summary>
+        private enum TrampolineField { Cr3 = 0, Stack = 1, Entry = 2, Cpu = 3 }
+
+        private static ulong* Field(TrampolineField field) =>
+            (ulong*)((byte*)FrameAllocator.ToVirtual(TrampolinePhysical) + molt_trampoline_data_offset()) + (int)field;
 
         private static void Delay(ulong microseconds)
         {
@@ -97,10 +97,10 @@ namespace Molt.Arch.X64
             bool started;
             if (Kernel.Boot->LimineMp != 0 && StartThroughLimine(index, apicId, stackTop, out started)) return started;
             if (!s_prepared) Prepare();
-            *Field("molt_trampoline_cr3") = KernelAddressSpace.Root;
-            *Field("molt_trampoline_stack") = stackTop;
-            *Field("molt_trampoline_entry") = molt_ap_entry_address();
-            *Field("molt_trampoline_cpu") = (ulong)index;
+            *Field(TrampolineField.Cr3) = KernelAddressSpace.Root;
+            *Field(TrampolineField.Stack) = stackTop;
+            *Field(TrampolineField.Entry) = molt_ap_entry_address();
+            *Field(TrampolineField.Cpu) = (ulong)index;
             CpuLocal* cpu = Processors.Get(index);
             LocalApic.SendInit(apicId);
             Delay(10_000);

@@ -50,7 +50,8 @@ molt_layout_text_end:     movabs $__text_end, %rax; ret
 molt_layout_rodata_end:   movabs $__rodata_end, %rax; ret
 molt_layout_data_end:     movabs $__data_end, %rax; ret
 molt_layout_symbol_table: movabs $__ksyms_start, %rax; ret
-molt_layout_rtr_header:   movabs $__ReadyToRunHeader, %rax; ret
+/* The module list holds a pointer to the ReadyToRun header, whatever ilc named it (multifile prefixes it). */
+molt_layout_rtr_header:   movabs $__modules_a, %rax; movq (%rax), %rax; ret
 
     .section .note.GNU-stack, "", @progbits
 

@@ -65,11 +65,15 @@ namespace Molt
                     Log.Info("boot", $"loader \"{loader}\", base revision {boot->BaseRevisionAsked} not supported: an older one is in force");
             }
             if (boot->Rsdp != 0) Log.Info("boot", $"ACPI RSDP at physical {boot->Rsdp:x}");
+            if (boot->ModuleSize != 0) Log.Info("boot", $"boot module at physical {boot->ModulePhysical:x}, {boot->ModuleSize} bytes");
 
             if (!Symbols.Attach(Layout.SymbolTable, Layout.KernelStart, Layout.KernelEnd))
                 Log.Warn("boot", $"no symbol table: backtraces show addresses only");
             else
-                Log.Info("boot", $"{Symbols.Count} symbols");
+            {
+                Log.Info("boot", $"{Symbols.Count} symbols, {Symbols.ExportCount} exports");
+                Log.Info("boot", $"build id {Symbols.BuildId}");
+            }
 
             if (!FrameAllocator.Initialize(boot))
                 Panic.Fail("no usable memory region can hold the frame bitmap");

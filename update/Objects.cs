@@ -101,8 +101,34 @@ namespace Molt.Update
                 CpuLocal* cpu = PerCpu.Current();
                 if ((uint)id.Value < (uint)cpu->LocalTranslationCapacity) rep = cpu->LocalTranslations[id.Value];
             }
-            if (rep != 0 && ObjectRef.FromAddress<object>(rep) is T target) return new Call<T>(target, null);
+            if (rep != 0)
+            {
+                // The type check, kept honest but cheap: the representative's
+                // MethodTable is compared with the last one that passed
+                // `is T`. Only on a mismatch does the real cast run (a patch
+                // may bring a new implementer of T at any time, so nothing
+                // here may assume the kernel's implementers are all of them).
+                var mt = *(MethodTable**)rep;
+                if (mt == PassedCheck<T>.Type) return new Call<T>(Unsafe.As<T>(ObjectRef.FromAddress<object>(rep)), null);
+                if (ObjectRef.FromAddress<object>(rep) is T target)
+                {
+                    PassedCheck<T>.Type = mt;
+                    return new Call<T>(target, null);
+                }
+            }
             return Miss<T>(id);
+        }
+
+        /// <summary>
+        /// The MethodTable that last passed <c>is T</c> in <see cref="Use{T}"/>.
+        /// A fact about a type, not an object, so a racing write is harmless.
+        /// Invariant: a MethodTable address is never reused for another type
+        /// while this may hold it — patch memory is never given to a new
+        /// patch's MethodTables once freed (update/Linker: retired address ranges).
+        /// </summary>
+        private static class PassedCheck<T> where T : class
+        {
+            public static MethodTable* Type;
         }
 
         private static Call<T> Miss<T>(ObjectId id) where T : class

@@ -58,6 +58,13 @@ namespace Molt.Arch.X64
                     info->AddRegion(map[i].Address, map[i].Size, E820.Kind(map[i].Type));
             }
             info->MarkKernel();
+            // hvm_modlist_entry {u64 paddr, size, cmdline_paddr, reserved}: QEMU's -initrd is module 0.
+            // Carved after the memory map exists, so the carve has regions to cut.
+            if (si->ModuleCount > 0 && si->ModuleListAddress != 0)
+            {
+                var module = (ulong*)(si->ModuleListAddress + EarlyDirectMap);
+                info->SetModule(module[0], module[1]);
+            }
         }
     }
 

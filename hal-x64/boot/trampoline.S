@@ -87,6 +87,12 @@ molt_trampoline_address:
 molt_trampoline_size:
     mov $(molt_trampoline_end - molt_trampoline_start), %eax
     ret
+    /* Offset of the data block (cr3, stack, entry, cpu: four quads) in the
+       trampoline: Smp.cs fills the copy through it, needing no symbol table. */
+    .global molt_trampoline_data_offset
+molt_trampoline_data_offset:
+    mov $(molt_trampoline_cr3 - molt_trampoline_start), %eax
+    ret
     .global molt_ap_entry_address
 molt_ap_entry_address:
     lea molt_ap_entry(%rip), %rax

@@ -4,7 +4,16 @@ using System.Text;
 namespace Molt.Image;
 
 /// <summary>A symbol read from an ELF64 .symtab.</summary>
-public readonly record struct ElfSymbol(string Name, ulong Address, ulong Size, byte Type);
+/// <summary>One defined symbol. <paramref name="Visibility"/> is st_other's low two bits (2 = hidden).</summary>
+public readonly record struct ElfSymbol(string Name, ulong Address, ulong Size, byte Type, byte Bind = ElfSymbols.StbGlobal, byte Visibility = 0)
+{
+    /// <summary>
+    /// A symbol other objects could link against: global or weak, or local
+    /// with hidden visibility, which is how ld.lld writes a hidden global of
+    /// its input (every ilc symbol) into a static image.
+    /// </summary>
+    public bool IsLinkable => Bind == ElfSymbols.StbGlobal || Bind == ElfSymbols.StbWeak || (Bind == ElfSymbols.StbLocal && Visibility == ElfSymbols.StvHidden);
+}
 
 /// <summary>
 /// Reads the symbol table of a little-endian ELF64 file. Errors name the
@@ -16,6 +25,8 @@ public readonly record struct ElfSymbol(string Name, ulong Address, ulong Size, 
 public static class ElfSymbols
 {
     public const byte SttNoType = 0, SttObject = 1, SttFunc = 2;
+    public const byte StbLocal = 0, StbGlobal = 1, StbWeak = 2;
+    public const byte StvHidden = 2;
     private const uint ShtSymtab = 2, ShtStrtab = 3;
     private const int SymbolEntrySize = 24;
 
@@ -63,7 +74,7 @@ public static class ElfSymbols
                 int end = Array.IndexOf(elf, (byte)0, start, strOff + strSize - start);
                 if (end < 0) end = strOff + strSize; // unterminated: the name runs to the table's end
                 string name = Encoding.UTF8.GetString(elf, start, end - start);
-                symbols.Add(new ElfSymbol(name, value, size, (byte)(info & 0xF)));
+                symbols.Add(new ElfSymbol(name, value, size, (byte)(info & 0xF), (byte)(info >> 4), (byte)(elf[e + 5] & 3)));
             }
         }
         return symbols;

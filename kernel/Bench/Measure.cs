@@ -41,6 +41,37 @@ namespace Molt.Bench
             return MedianOf(samples);
         }
 
+        public const int PairedRounds = 11;
+
+        /// <summary>
+        /// The ratio of two timed functions' cost per iteration, in thousandths,
+        /// robust to a noisy host: <see cref="PairedRounds"/> rounds each run
+        /// <paramref name="a"/> and <paramref name="b"/> back to back (alternating
+        /// which goes first), take the round's ratio of ns per iteration, and
+        /// return the median round. Slow-downs that hit both halves of a round
+        /// cancel out. <paramref name="na"/> and <paramref name="nb"/> are
+        /// calibrated counts (from <see cref="Median(delegate*{long, ulong}, out long)"/>).
+        /// </summary>
+        public static long PairedRatio(delegate*<long, ulong> a, long na, delegate*<long, ulong> b, long nb)
+        {
+            ulong* ratios = stackalloc ulong[PairedRounds];
+            for (int r = 0; r < PairedRounds; r++)
+            {
+                ulong ta, tb;
+                if ((r & 1) == 0) { ta = run1(a, na); tb = run1(b, nb); }
+                else { tb = run1(b, nb); ta = run1(a, na); }
+                // (tb / nb) / (ta / na) in thousandths; ta, tb are at most a few 10^8 ns.
+                ulong perA = ta * 1000 / (ulong)na, perB = tb * 1000 / (ulong)nb;
+                ratios[r] = perA == 0 ? 0 : perB * 1000 / perA;
+            }
+            for (int i = 1; i < PairedRounds; i++)
+                for (int j = i; j > 0 && ratios[j - 1] > ratios[j]; j--)
+                { ulong t = ratios[j]; ratios[j] = ratios[j - 1]; ratios[j - 1] = t; }
+            return (long)ratios[PairedRounds / 2];
+
+            static ulong run1(delegate*<long, ulong> f, long n) => Clock.TicksToNanoseconds(f(n));
+        }
+
         /// <summary>Sorts <see cref="Repeats"/> samples in place and returns the middle one (at least 1).</summary>
         private static ulong MedianOf(ulong* samples)
         {

@@ -78,6 +78,22 @@ namespace Molt.Boot
         /// response, Multiboot2's framebuffer tag), or 0 when there is none
         /// (PVH, a text mode, a loader that set no mode). Direct RGB only.
         /// </summary>
+        /// <summary>
+        /// The boot module (QEMU -initrd, a loader's first module), or 0: the
+        /// patch bundles the kernel may apply after boot (update/Patching),
+        /// one after another. Its frames are carved out as KernelAndModules.
+        /// </summary>
+        public ulong ModulePhysical, ModuleSize;
+
+        /// <summary>Records the boot module and keeps the frame allocator off it.</summary>
+        public void SetModule(ulong physical, ulong size)
+        {
+            if (size == 0) return;
+            ModulePhysical = physical;
+            ModuleSize = size;
+            Carve(physical & ~4095UL, (physical + size + 4095) & ~4095UL, MemoryKind.KernelAndModules);
+        }
+
         public ulong FramebufferPhysical;
         public uint FramebufferWidth, FramebufferHeight;
         /// <summary>Bytes from one row of pixels to the next.</summary>

@@ -87,7 +87,7 @@ namespace Molt.Boot
             ulong start = 0, end = 0;
             if (tree.GetProperty(chosen, "linux,initrd-start", out v, out len)) start = len == 8 ? DeviceTree.ReadBE64(v) : len == 4 ? DeviceTree.ReadBE32(v) : 0;
             if (tree.GetProperty(chosen, "linux,initrd-end", out v, out len)) end = len == 8 ? DeviceTree.ReadBE64(v) : len == 4 ? DeviceTree.ReadBE32(v) : 0;
-            if (end > start) info->Carve(start, end, MemoryKind.KernelAndModules);
+            if (end > start) info->SetModule(start, end - start);
         }
 
         private static ulong ReadConsole(ref DeviceTree tree, BootInfo* info)

@@ -42,6 +42,8 @@ namespace Molt.Console
         public void AppendFormatted(ReadOnlySpan<char> s) => KernelConsole.Write(s);
         public void AppendFormatted(char c) => KernelConsole.Write(c);
         public void AppendFormatted(bool b) => KernelConsole.Write(b ? "true" : "false");
+        /// <summary>Bytes as hex digits, two per byte (hashes, ids).</summary>
+        public void AppendFormatted(ReadOnlySpan<byte> bytes) { for (int i = 0; i < bytes.Length; i++) KernelConsole.WriteHex(bytes[i], 2); }
         public unsafe void AppendFormatted(AsciiText t) => KernelConsole.WriteAscii(t.Text, t.Length);
         public void AppendFormatted(FourCC code)
         {

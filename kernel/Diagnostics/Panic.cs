@@ -30,7 +30,7 @@ namespace Molt.Diagnostics
             if (ex == null) KernelConsole.Write("(null)");
             else
             {
-                Symbols.WriteTypeName(ex.m_pMethodTable);
+                Symbols.WriteTypeName(ex.m_pEEType);
                 string message = ex.Message;
                 if ((object)message != null) { KernelConsole.Write(": "); KernelConsole.Write(message); }
             }

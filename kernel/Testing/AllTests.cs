@@ -21,6 +21,7 @@ namespace Molt.Testing
             Molt.Tests.FrameTests.Register();
             Molt.Tests.PagingTests.Register();
             Molt.Tests.CommandLineTests.Register();
+            Molt.Tests.SymbolTests.Register();
             Molt.Tests.SmpTests.Register();
             Molt.Tests.InterruptTests.Register();
             Molt.Update.Tests.UpdateTests.Register();

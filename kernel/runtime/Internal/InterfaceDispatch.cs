@@ -91,7 +91,7 @@ namespace Internal.Runtime
         private static nint Resolve(object obj, nint cellAddress)
         {
             if (obj == null) Molt.Diagnostics.Panic.NullReference(0);
-            MethodTable* type = obj.m_pMethodTable;
+            MethodTable* type = obj.m_pEEType;
             CacheEntry* entry = null;
             if (s_cache != null)
             {

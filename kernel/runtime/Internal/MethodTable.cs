@@ -146,6 +146,6 @@ namespace Internal.Runtime
     internal static unsafe class EETypes
     {
         internal static MethodTable* Of<T>() => MethodTable.Of<T>();
-        internal static MethodTable* Of(object o) => o.m_pMethodTable;
+        internal static MethodTable* Of(object o) => o.m_pEEType;
     }
 }

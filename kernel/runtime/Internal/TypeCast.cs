@@ -43,51 +43,51 @@ namespace System.Runtime
         public static object IsInstanceOfAny(MethodTable* target, object obj)
         {
             if (obj == null) return null;
-            return AreTypesAssignable(obj.m_pMethodTable, target) ? obj : null;
+            return AreTypesAssignable(obj.m_pEEType, target) ? obj : null;
         }
 
         public static object IsInstanceOfInterface(MethodTable* target, object obj)
         {
             if (obj == null) return null;
-            return obj.m_pMethodTable->ImplementsInterface(target) ? obj : null;
+            return obj.m_pEEType->ImplementsInterface(target) ? obj : null;
         }
 
         public static object IsInstanceOfClass(MethodTable* target, object obj)
         {
             if (obj == null) return null;
-            return IsClassOrBase(obj.m_pMethodTable, target) ? obj : null;
+            return IsClassOrBase(obj.m_pEEType, target) ? obj : null;
         }
 
         public static bool IsInstanceOfException(MethodTable* target, object obj)
-            => obj != null && IsClassOrBase(obj.m_pMethodTable, target);
+            => obj != null && IsClassOrBase(obj.m_pEEType, target);
 
         public static object CheckCastAny(MethodTable* target, object obj)
         {
-            if (obj == null || AreTypesAssignable(obj.m_pMethodTable, target)) return obj;
+            if (obj == null || AreTypesAssignable(obj.m_pEEType, target)) return obj;
             return CastFailed(obj, target);
         }
 
         public static object CheckCastInterface(MethodTable* target, object obj)
         {
-            if (obj == null || obj.m_pMethodTable->ImplementsInterface(target)) return obj;
+            if (obj == null || obj.m_pEEType->ImplementsInterface(target)) return obj;
             return CastFailed(obj, target);
         }
 
         public static object CheckCastClass(MethodTable* target, object obj)
         {
-            if (obj == null || IsClassOrBase(obj.m_pMethodTable, target)) return obj;
+            if (obj == null || IsClassOrBase(obj.m_pEEType, target)) return obj;
             return CastFailed(obj, target);
         }
 
         public static object CheckCastClassSpecial(MethodTable* target, object obj)
         {
-            if (IsClassOrBase(obj.m_pMethodTable, target)) return obj;
+            if (IsClassOrBase(obj.m_pEEType, target)) return obj;
             return CastFailed(obj, target);
         }
 
         private static object CastFailed(object obj, MethodTable* target)
         {
-            Molt.Diagnostics.Panic.InvalidCast(obj.m_pMethodTable, target);
+            Molt.Diagnostics.Panic.InvalidCast(obj.m_pEEType, target);
             return null;
         }
 
@@ -100,8 +100,8 @@ namespace System.Runtime
             ref object slot = ref Unsafe.Add(ref Unsafe.As<byte, object>(ref Unsafe.As<RawArrayData>(array).Data), index);
             if (obj != null)
             {
-                MethodTable* elementType = array.m_pMethodTable->RelatedParameterType;
-                if (obj.m_pMethodTable != elementType && !AreTypesAssignable(obj.m_pMethodTable, elementType))
+                MethodTable* elementType = array.m_pEEType->RelatedParameterType;
+                if (obj.m_pEEType != elementType && !AreTypesAssignable(obj.m_pEEType, elementType))
                     ThrowHelpers.ThrowArrayTypeMismatchException();
             }
             slot = obj;
@@ -110,7 +110,7 @@ namespace System.Runtime
         public static ref object LdelemaRef(object[] array, nint index, MethodTable* elementType)
         {
             if ((nuint)index >= (nuint)array.Length) ThrowHelpers.ThrowIndexOutOfRangeException();
-            if (elementType != array.m_pMethodTable->RelatedParameterType) ThrowHelpers.ThrowArrayTypeMismatchException();
+            if (elementType != array.m_pEEType->RelatedParameterType) ThrowHelpers.ThrowArrayTypeMismatchException();
             return ref Unsafe.Add(ref Unsafe.As<byte, object>(ref Unsafe.As<RawArrayData>(array).Data), index);
         }
     }
@@ -139,8 +139,8 @@ namespace System.Runtime
 
         public static ref byte RhUnbox2(MethodTable* type, object obj)
         {
-            if (obj == null || obj.m_pMethodTable != type)
-                Molt.Diagnostics.Panic.InvalidCast(obj == null ? null : obj.m_pMethodTable, type);
+            if (obj == null || obj.m_pEEType != type)
+                Molt.Diagnostics.Panic.InvalidCast(obj == null ? null : obj.m_pEEType, type);
             return ref Unsafe.As<RawData>(obj).Data;
         }
 
@@ -154,7 +154,7 @@ namespace System.Runtime
                 for (uint i = 0; i < size + (uint)offset; i++) Unsafe.Add(ref data, (int)i) = 0;
                 return;
             }
-            if (obj.m_pMethodTable != valueType) Molt.Diagnostics.Panic.InvalidCast(obj.m_pMethodTable, nullableType);
+            if (obj.m_pEEType != valueType) Molt.Diagnostics.Panic.InvalidCast(obj.m_pEEType, nullableType);
             data = 1;
             ref byte src = ref Unsafe.As<RawData>(obj).Data;
             for (uint i = 0; i < size; i++) Unsafe.Add(ref data, offset + (int)i) = Unsafe.Add(ref src, (int)i);
@@ -164,7 +164,5 @@ namespace System.Runtime
         {
             if (type != boxType) Molt.Diagnostics.Panic.InvalidCast(boxType, type);
         }
-
-        private sealed class RawData { public byte Data; }
     }
 }

@@ -10,17 +10,15 @@ namespace System
     public unsafe class Object
     {
 #pragma warning disable 169, 649
-        internal MethodTable* m_pMethodTable;
+        internal MethodTable* m_pEEType;
 #pragma warning restore 169, 649
 
         public Object() { }
 
         public virtual bool Equals(object obj) => (object)this == obj;
-        public virtual int GetHashCode() => (int)(nint)Runtime.CompilerServices.Unsafe.AsPointer(ref Runtime.CompilerServices.Unsafe.As<RawData>(this).Data);
+        public virtual int GetHashCode() => (int)(nint)Runtime.CompilerServices.Unsafe.AsPointer(ref Runtime.CompilerServices.Unsafe.As<Runtime.CompilerServices.RawData>(this).Data);
         public virtual string ToString() => null;
 
-        internal MethodTable* GetMethodTable() => m_pMethodTable;
-
-        private sealed class RawData { public byte Data; }
+        internal MethodTable* GetMethodTable() => m_pEEType;
     }
 }

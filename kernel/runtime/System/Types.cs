@@ -31,6 +31,12 @@ namespace System
         internal nint _extraFunctionPointerOrData;
         internal nint _functionPointer;
 
+        /// <summary>ilc's multifile mode looks this nested type up by name (multicast delegate storage).</summary>
+        internal struct Wrapper
+        {
+            public Delegate Value;
+        }
+
         private void InitializeClosedStaticThunk(object firstParameter, nint functionPointer, nint functionPointerThunk)
         {
             _extraFunctionPointerOrData = functionPointer;

@@ -13,9 +13,9 @@ namespace System
     {
         public override bool Equals(object obj)
         {
-            if (obj == null || obj.m_pMethodTable != m_pMethodTable) return false;
+            if (obj == null || obj.m_pEEType != m_pEEType) return false;
             byte* a = DataOf(this), b = DataOf(obj);
-            uint size = m_pMethodTable->ValueTypeSize;
+            uint size = m_pEEType->ValueTypeSize;
             for (uint i = 0; i < size; i++)
                 if (a[i] != b[i]) return false;
             return true;
@@ -24,15 +24,13 @@ namespace System
         public override int GetHashCode()
         {
             byte* a = DataOf(this);
-            uint size = m_pMethodTable->ValueTypeSize;
+            uint size = m_pEEType->ValueTypeSize;
             uint h = 2166136261;
             for (uint i = 0; i < size; i++) h = (h ^ a[i]) * 16777619;
             return (int)h;
         }
 
         private static byte* DataOf(object box) => (byte*)Unsafe.AsPointer(ref Unsafe.As<RawData>(box).Data);
-
-        private sealed class RawData { public byte Data; }
     }
 
     public abstract class Enum : ValueType { }

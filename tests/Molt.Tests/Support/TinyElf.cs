@@ -54,7 +54,7 @@ public static class TinyElf
         {
             var e = b[(symOff + 24 * (i + 1))..];
             U32(e, 0, nameOffsets[i]);
-            e[4] = (byte)(0x10 | (syms[i].Type & 0xF)); // STB_GLOBAL
+            e[4] = (byte)((syms[i].Bind << 4) | (syms[i].Type & 0xF));
             U16(e, 6, shndx);
             U64(e, 8, syms[i].Address);
             U64(e, 16, syms[i].Size);

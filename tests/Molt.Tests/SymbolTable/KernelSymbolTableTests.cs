@@ -30,7 +30,10 @@ public class KernelSymbolTableTests
         Assert.Equal(KernelSymbolTable.Magic, BinaryPrimitives.ReadUInt32LittleEndian(table));
         int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(4));
         int names = (int)BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(8));
-        Assert.Equal(KernelSymbolTable.HeaderSize + KernelSymbolTable.EntrySize * count, names);
+        int exports = (int)BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(16));
+        int exportsOffset = (int)BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(20));
+        Assert.Equal(KernelSymbolTable.HeaderSize + KernelSymbolTable.EntrySize * count, exportsOffset);
+        Assert.Equal(exportsOffset + KernelSymbolTable.ExportSize * exports, names);
         Assert.Equal(table.Length - names, (int)BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(12)));
         var list = new (ulong, string, uint)[count];
         for (int i = 0; i < count; i++)
@@ -109,12 +112,63 @@ public class KernelSymbolTableTests
         string elfPath = Repo.KernelElf(QemuArch.X64);
         string embedded = Path.Combine(Path.GetDirectoryName(elfPath)!, "ksyms.bin");
         var symbols = ElfSymbols.Read(File.ReadAllBytes(elfPath), elfPath);
-        var table = KernelSymbolTable.Build(symbols, Low);
+        byte[] buildId = Convert.FromHexString(File.ReadAllText(Path.Combine(Path.GetDirectoryName(elfPath)!, "build-id")).Trim());
+        var table = KernelSymbolTable.Build(symbols, Low, buildId);
         Assert.Equal(File.ReadAllBytes(embedded), table);
-        Assert.Equal(table, KernelSymbolTable.Build(symbols, Low));
+        Assert.Equal(buildId, KernelSymbolTable.BuildId(table));
+        var pass1 = Path.Combine(Path.GetDirectoryName(elfPath)!, "molt.pass1.elf");
+        Assert.Equal(buildId, System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(pass1)));
+        Assert.Equal(table, KernelSymbolTable.Build(symbols, Low, buildId));
+        Assert.Equal(KernelStart(symbols).Address, KernelSymbolTable.LookupExport(table, "molt_Molt_Kernel__Start"));
         var entries = Entries(table);
         Assert.Equal(entries.Select(e => e.Address).Order(), entries.Select(e => e.Address));
         var start = symbols.Single(s => s.Name == "molt_Molt_Kernel__Start");
         Assert.Equal("molt_Molt_Kernel__Start", KernelSymbolTable.Lookup(table, start.Address + start.Size / 2));
+    }
+
+    private static ElfSymbol KernelStart(List<ElfSymbol> symbols) => symbols.Single(s => s.Name == "molt_Molt_Kernel__Start");
+
+    [Fact]
+    public void Exports_every_linkable_name_aliases_included_and_refuses_the_rest()
+    {
+        ElfSymbol[] symbols =
+        [
+            new("molt_entry", 0xffffffff80200100, 0x40, ElfSymbols.SttFunc),                                             // global alias
+            new("managed_name", 0xffffffff80200100, 0x40, ElfSymbols.SttFunc, ElfSymbols.StbLocal, ElfSymbols.StvHidden), // hidden, localized by lld
+            new("asm_local", 0xffffffff80200200, 0, ElfSymbols.SttNoType, ElfSymbols.StbLocal),                          // a true local
+            new("weak_one", 0xffffffff80200300, 8, ElfSymbols.SttObject, ElfSymbols.StbWeak),
+            new("_lsda0managed_name", 0xffffffff80200400, 8, ElfSymbols.SttObject, ElfSymbols.StbLocal, ElfSymbols.StvHidden),
+            new("twice", 0xffffffff80200500, 8, ElfSymbols.SttObject, ElfSymbols.StbLocal, ElfSymbols.StvHidden),
+            new("twice", 0xffffffff80200600, 8, ElfSymbols.SttObject, ElfSymbols.StbLocal, ElfSymbols.StvHidden),
+            new("__ksyms_start", 0xffffffff80400000, 0, ElfSymbols.SttNoType),
+        ];
+        var table = KernelSymbolTable.Build(symbols, Low);
+        Assert.Equal(0xffffffff80200100ul, KernelSymbolTable.LookupExport(table, "molt_entry"));
+        Assert.Equal(0xffffffff80200100ul, KernelSymbolTable.LookupExport(table, "managed_name"));
+        Assert.Equal(0xffffffff80200300ul, KernelSymbolTable.LookupExport(table, "weak_one"));
+        Assert.Null(KernelSymbolTable.LookupExport(table, "asm_local"));
+        Assert.Null(KernelSymbolTable.LookupExport(table, "_lsda0managed_name"));
+        Assert.Null(KernelSymbolTable.LookupExport(table, "twice"));
+        Assert.Null(KernelSymbolTable.LookupExport(table, "molt_entr"));
+        Assert.Null(KernelSymbolTable.LookupExport(table, "__ksyms_start"));
+    }
+
+    [Fact]
+    public void Finds_each_of_thousands_of_exports_by_binary_search()
+    {
+        var symbols = Enumerable.Range(0, 3000)
+            .Select(i => new ElfSymbol($"s{i * 7919 % 3001}_{i}", 0xffffffff80200000 + (ulong)i * 16, 16, ElfSymbols.SttFunc))
+            .ToArray();
+        var table = KernelSymbolTable.Build(symbols, Low);
+        foreach (var s in symbols) Assert.Equal(s.Address, KernelSymbolTable.LookupExport(table, s.Name));
+    }
+
+    [Fact]
+    public void Stores_the_build_id_and_refuses_a_wrong_length()
+    {
+        byte[] id = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        Assert.Equal(id, KernelSymbolTable.BuildId(KernelSymbolTable.Build(Symbols, Low, id)));
+        Assert.Equal(new byte[32], KernelSymbolTable.BuildId(KernelSymbolTable.Build(Symbols, Low)));
+        Assert.Throws<ArgumentException>(() => KernelSymbolTable.Build(Symbols, Low, new byte[31]));
     }
 }

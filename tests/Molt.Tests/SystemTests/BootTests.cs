@@ -48,6 +48,31 @@ public class BootTests
         Assert.Contains("Backtrace:", r.SerialLines);
     }
 
+    // The AP trampoline's data block is addressed by an offset exported from
+    // trampoline.S, not through the symbol table: a kernel linked without
+    // .ksyms (the first link pass) must still start every CPU.
+    [KernelFact]
+    public async Task A_kernel_without_its_symbol_table_still_starts_every_CPU()
+    {
+        string pass1 = Path.Combine(Path.GetDirectoryName(Repo.KernelElf(QemuArch.X64))!, "molt.pass1.elf");
+        var r = await QemuRunner.QemuRunner.RunAsync(new QemuRunOptions
+        {
+            Arch = QemuArch.X64, KernelPath = pass1, CommandLine = "test test.filter=smp.", Cpus = 4,
+            Timeout = TimeSpan.FromSeconds(60),
+        });
+        Assert.True(r.Outcome == QemuOutcome.Passed, r.Describe());
+        Assert.Contains(r.SerialLines, l => l.Contains("no symbol table"));
+    }
+
+    [KernelFact]
+    public async Task The_build_id_is_printed_at_boot_and_matches_the_build()
+    {
+        var r = await Boot("exit");
+        string id = File.ReadAllText(Path.Combine(Path.GetDirectoryName(Repo.KernelElf(QemuArch.X64))!, "build-id")).Trim();
+        Assert.Matches("^[0-9a-f]{64}$", id);
+        Assert.Contains(r.SerialLines, l => l.EndsWith($"boot: build id {id}"));
+    }
+
     [KernelFact]
     public async Task An_unknown_fault_kind_names_the_valid_ones()
     {

@@ -27,8 +27,23 @@ namespace System.Runtime.CompilerServices
         [Intrinsic]
         public static extern bool IsReferenceOrContainsReferences<T>();
 
+        /// <summary>
+        /// ilc expands real calls in place; this body exists because multifile
+        /// mode compiles every method, and it is reached only through reflection.
+        /// </summary>
         [Intrinsic]
-        public static extern void InitializeArray(Array array, RuntimeFieldHandle fldHandle);
+        public static void InitializeArray(Array array, RuntimeFieldHandle fldHandle) =>
+            Molt.Diagnostics.Panic.Fail("RuntimeHelpers.InitializeArray is not supported at run time");
+    }
+
+    /// <summary>
+    /// The first byte of an object's fields. One shared class: ilc's
+    /// multifile mode looks it up by this name, and private nested copies
+    /// would be separate types.
+    /// </summary>
+    internal sealed class RawData
+    {
+        public byte Data;
     }
 
     /// <summary>The layout of an array object after its MethodTable pointer.</summary>
