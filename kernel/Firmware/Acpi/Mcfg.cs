@@ -1,4 +1,5 @@
 using Molt.Console;
+using Molt.Firmware;
 
 namespace Molt.Acpi
 {
@@ -42,27 +43,28 @@ namespace Molt.Acpi
     {
         public const uint McfgFirstEntry = 44, McfgEntrySize = 16;
 
+        /// <summary>
+        /// The MCFG's windows as facts, parsed by <see cref="McfgTable.Parse"/>
+        /// (the one MCFG parser: the PCI driver and the host tests use it too).
+        /// </summary>
         public static void ReadMcfg(ref AcpiTables tables, PciEcamFacts* facts)
         {
             AcpiHeader* t = tables.Find("MCFG");
             if (t == null) return;
             facts->HasMcfg = true;
-            uint length = t->Length;
-            byte* p = (byte*)t;
-            for (uint at = McfgFirstEntry; at + McfgEntrySize <= length; at += McfgEntrySize)
+            EcamRegion* regions = stackalloc EcamRegion[PciEcamFacts.MaxWindows];
+            string why = McfgTable.Parse(new System.ReadOnlySpan<byte>(t, (int)t->Length), new System.Span<EcamRegion>(regions, PciEcamFacts.MaxWindows), out int count, out int skipped);
+            if (why != null)
             {
-                ulong bas = *(ulong*)(p + at);
-                byte start = p[at + 10], end = p[at + 11];
-                if (bas == 0 || end < start)
-                {
-                    facts->Dropped++;
-                    if (!tables.Quiet) Log.Warn("pci", $"MCFG entry at offset {at} is malformed (base {bas:x}, buses {start}-{end}); ignored");
-                    continue;
-                }
-                if (facts->Count >= PciEcamFacts.MaxWindows && !tables.Quiet)
-                    Log.Warn("pci", $"MCFG entry at offset {at}: more than {PciEcamFacts.MaxWindows} windows; ignored");
-                facts->Add(bas, *(ushort*)(p + at + 8), start, end);
+                if (!tables.Quiet) Log.Warn("pci", $"MCFG refused: {why}");
+                return;
             }
+            facts->Dropped += skipped;
+            if (skipped != 0 && !tables.Quiet)
+                Log.Warn("pci", $"MCFG: {skipped} entries malformed (zero or unaligned base, end bus below start) or past {PciEcamFacts.MaxWindows} windows; ignored");
+            // McfgTable gives where the first bus starts; the facts keep the table's base (bus 0's place).
+            for (int i = 0; i < count; i++)
+                facts->Add(regions[i].Base - ((ulong)regions[i].StartBus << 20), regions[i].Segment, regions[i].StartBus, regions[i].EndBus);
         }
     }
 }
