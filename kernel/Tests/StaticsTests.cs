@@ -104,15 +104,6 @@ namespace Molt.Tests
             public static readonly Node Sentinel = new Node();
         }
 
-        /// <summary>True when the whole suite runs (no test.filter): the quarantined check is skipped there.</summary>
-        internal static bool QuarantinedInFullRun()
-        {
-            Boot.CommandLine cmd = Kernel.CommandLine;
-            bool filtered = cmd.TryGet("test.filter", out byte* f, out int n) && n > 0;
-            if (!filtered) Console.Log.Warn("test", $"known bug: the frozen-array-in-image check is quarantined in the full suite (run it with test.filter=statics. or paging.)");
-            return !filtered;
-        }
-
         private static bool InImage(object o)
         {
             ulong a = (ulong)*(nint*)Unsafe.AsPointer(ref o);
@@ -128,10 +119,7 @@ namespace Molt.Tests
             t.Equal(long.MinValue, Tables.Powers[3], "long array");
             t.Equal(1L << 40, Tables.Powers[2], "long element");
             t.Equal(7, Tables.Sentinel.Value, "preinitialized object with its field initializer");
-            // Quarantined (known bug, closing note of the patch-objects merge): in the
-            // full suite at 4 CPUs this field was seen pointing at a heap block, a memory
-            // fault not found yet. The check runs alone with test.filter=statics.
-            if (!QuarantinedInFullRun()) t.True(InImage(primes), "the preinitialized array is frozen in the kernel image, not on the heap");
+            t.True(InImage(primes), "the preinitialized array is frozen in the kernel image, not on the heap");
             t.True(InImage(Tables.Names[0]), "string literals are frozen in the image");
         }
 
