@@ -125,6 +125,13 @@ namespace Molt.Memory
             return (byte*)FrameAllocator.ToVirtual(phys);
         }
 
+        /// <summary>
+        /// True for an address in the bootstrap arena: heap memory that lies inside the
+        /// kernel image (.bss), so a test asking "is this object frozen in the image"
+        /// must exclude it (an object allocated there is in the image's range by chance).
+        /// </summary>
+        public static bool InBootstrapArena(void* p) => IsBootstrapPage((byte*)p);
+
         private static bool IsBootstrapPage(byte* page)
         {
             byte* start = (byte*)Unsafe.AsPointer(ref s_arena.First);

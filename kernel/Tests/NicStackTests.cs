@@ -16,27 +16,9 @@ namespace Molt.Tests
     /// </summary>
     internal static unsafe class NicStackTests
     {
-        /// <summary>
-        /// Registered only when the command line's test.filter names it (the
-        /// system test NetStackSystemTests boots it alone): a stack run on the
-        /// real NIC inside the full suite left a later test's static pointing
-        /// at a heap block (paging.frozen_objects_not_executable and
-        /// statics.preinitialized_readonly_arrays failed after it, on both
-        /// arches, with or without freeing the stack). The memory fault behind
-        /// that is not found yet; until it is, this test runs in its own boot.
-        /// </summary>
         public static void Register()
         {
-            Boot.CommandLine cmd = Kernel.CommandLine;
-            if (!cmd.TryGet("test.filter", out byte* filter, out int n) || n < 13 || !Named(filter, n)) return;
             TestRunner.Add("virtio.stack_dhcp_and_ping_gateway", &DhcpAndPing);
-        }
-
-        private static bool Named(byte* filter, int n)
-        {
-            const string prefix = "virtio.stack_";
-            for (int i = 0; i < prefix.Length; i++) if (filter[i] != prefix[i]) return false;
-            return true;
         }
 
         private static void DhcpAndPing(TestContext t)

@@ -96,18 +96,29 @@ namespace Molt.Tests
             Roots.Head = null; Roots.Anything = null; Roots.Buffer = null;
         }
 
+        // ilc preinitializes a class only if every initializer can be run at compile time.
+        // Measured with ilc 10.0.12 -O --multifile --preinitstatics: arrays of primitives
+        // can; a string-literal element or an object allocation (`new Node()`) makes the
+        // whole class run its constructor lazily, on the heap. So the frozen arrays have
+        // a class of their own, and the others are checked for their values only.
         private static class Tables
         {
             public static readonly int[] Primes = { 2, 3, 5, 7, 11, 13 };
-            public static readonly string[] Names = { "zero", "one", "two" };
             public static readonly long[] Powers = { 1, 1L << 20, 1L << 40, long.MinValue };
+        }
+
+        private static class LazyTables
+        {
+            public static readonly string[] Names = { "zero", "one", "two" };
             public static readonly Node Sentinel = new Node();
         }
 
         private static bool InImage(object o)
         {
             ulong a = (ulong)*(nint*)Unsafe.AsPointer(ref o);
-            return a >= Layout.KernelStart && a < Layout.KernelEnd;
+            // The heap's bootstrap arena is in the image's .bss: an object allocated there
+            // (a class constructor run lazily, not preinitialized) must not pass for frozen.
+            return a >= Layout.KernelStart && a < Layout.KernelEnd && !Memory.Heap.InBootstrapArena((void*)a);
         }
 
         private static void PreinitializedArrays(TestContext t)
@@ -115,12 +126,13 @@ namespace Molt.Tests
             int[] primes = Opaque.Ref(Tables.Primes);
             t.Equal(6, primes.Length, "length");
             t.True(primes[0] == 2 && primes[3] == 7 && primes[5] == 13, "values");
-            t.True(Tables.Names[2] == "two" && Tables.Names.Length == 3, "string array");
+            t.True(LazyTables.Names[2] == "two" && LazyTables.Names.Length == 3, "string array");
             t.Equal(long.MinValue, Tables.Powers[3], "long array");
             t.Equal(1L << 40, Tables.Powers[2], "long element");
-            t.Equal(7, Tables.Sentinel.Value, "preinitialized object with its field initializer");
+            t.Equal(7, LazyTables.Sentinel.Value, "object with its field initializer");
             t.True(InImage(primes), "the preinitialized array is frozen in the kernel image, not on the heap");
-            t.True(InImage(Tables.Names[0]), "string literals are frozen in the image");
+            t.True(InImage(Tables.Powers), "a preinitialized long array too");
+            t.True(InImage(LazyTables.Names[0]), "string literals are frozen in the image");
         }
 
         private static class Settings
