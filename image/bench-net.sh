@@ -60,6 +60,24 @@ if ! ready "http://127.0.0.1:$PORT/"; then echo "bench-net: Molt did not answer 
 curl -s -o /dev/null -X PUT --data-binary 'molt yardstick' "http://127.0.0.1:$PORT/kv/bench"
 measure molt "http://127.0.0.1:$PORT/kv/bench" 1
 measure molt "http://127.0.0.1:$PORT/kv/bench" 50
+# Throughput: 16 MiB each way as 16 PUTs and 16 GETs of 1 MiB values (the
+# service's largest) on one keep-alive connection each way.
+head -c $((1 << 20)) /dev/urandom > "$build/bench-net-1mib.bin"
+up_args=() down_args=()
+for i in $(seq 1 16); do
+    up_args+=(-X PUT --data-binary "@$build/bench-net-1mib.bin" -o /dev/null "http://127.0.0.1:$PORT/kv/big$i")
+    [[ $i -lt 16 ]] && up_args+=(--next)
+done
+t0=$(date +%s.%N); curl -s "${up_args[@]}"; t1=$(date +%s.%N)
+for i in $(seq 1 16); do
+    down_args+=(-o /dev/null "http://127.0.0.1:$PORT/kv/big$i")
+done
+curl -s "${down_args[@]}"; t2=$(date +%s.%N)
+up=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", 16 / (b - a) }')
+down=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", 16 / (b - a) }')
+printf 'molt     16 MiB    upload %s MiB/s, download %s MiB/s\n' "$up" "$down"
+printf '{"bench":"net.molt.throughput","arch":"%s","cpus":%d,"bytes":16777216,"upload_mib_per_s":%s,"download_mib_per_s":%s}\n' "$arch" "$cpus" "$up" "$down" >> "$json"
+rm -f "$build/bench-net-1mib.bin"
 stop
 trap - EXIT
 
