@@ -253,6 +253,14 @@ bench: test-kernel bundles $(QEMU_TOOL)
 		--initrd $(BUNDLE_DIR)/examples.cpio \
 		$(if $(BENCH_FILTER),--filter $(BENCH_FILTER)) --log $(BUILD)/bench.log --json $(BUILD)/bench.json
 
+# HTTP GET rate and p50/p99 of the KV service against a Debian Linux guest with
+# busybox httpd on the same QEMU command line (image/bench-net.sh; installs wrk,
+# busybox-static and linux-image-cloud-<arch> first). BENCH_NET_SECONDS per row.
+BENCH_NET_SECONDS ?= 10
+bench-net: kernel $(QEMU_TOOL)
+	@bash image/deps.sh bench-net-$(ARCH)
+	@bash image/bench-net.sh $(ARCH) $(BUILD) $(QEMU_TOOL) $(SMP) $(BENCH_NET_SECONDS)
+
 debug: $(RUN_KERNEL) $(QEMU_TOOL)
 	@$(MOLT_QEMU) debug --arch $(ARCH) --kernel $(RUN_ELF) --cpus $(SMP) --cmdline "$(CMDLINE)"
 
@@ -317,7 +325,7 @@ clean:
 # $(KEY_DIR), never in git: the secret key signs bundles, and the public one
 # is exported for the kernel image (trusted-key.S: .rodata symbols
 # molt_trusted_public_key and molt_trusted_key_id; trusted-key.bin: 32 raw bytes).
-.PHONY: tools keys bundles
+.PHONY: tools keys bundles bench-net
 HOST := build/host
 MOLT_CLI_SOURCES := $(shell find tools/Molt.Cli update/Bundles -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' 2>/dev/null) tools/Molt.Cli/Molt.Cli.csproj
 

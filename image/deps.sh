@@ -25,6 +25,20 @@ want /usr/share/OVMF/OVMF_CODE_4M.fd ovmf
 want /usr/share/AAVMF/AAVMF_CODE.fd qemu-efi-aarch64
 want dotnet dotnet-sdk-10.0
 
+# make bench-net only (image/deps.sh bench-net-ARCH): the load generator and
+# the Linux yardstick's kernel and busybox (image/linux-yardstick.sh).
+case $arch in
+    bench-net-x64|bench-net-arm64)
+        want wrk wrk
+        want /bin/busybox busybox-static
+        # The arm64 kernel package does not install on an amd64 host (no multiarch here):
+        # on arm64 the bench measures Molt alone and says so.
+        if [[ $arch == bench-net-x64 ]]; then
+            ls /boot/vmlinuz-*-cloud-amd64 >/dev/null 2>&1 || need+=("linux-image-cloud-amd64")
+        fi
+        ;;
+esac
+
 if ((${#need[@]})); then
     mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
     echo "installing missing packages: ${need[*]}"
