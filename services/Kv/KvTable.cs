@@ -214,13 +214,8 @@ namespace Molt.Services.Kv
             return true;
         }
 
-        private static bool Same(Slot* s, ReadOnlySpan<byte> key)
-        {
-            if (s->KeyLength != key.Length) return false;
-            for (int i = 0; i < key.Length; i++)
-                if (s->Key[i] != key[i]) return false;
-            return true;
-        }
+        private static bool Same(Slot* s, ReadOnlySpan<byte> key) =>
+            new ReadOnlySpan<byte>(s->Key, s->KeyLength).SequenceEqual(key);
 
         /// <summary>A heap copy of <paramref name="bytes"/> (at least one byte allocated), or null when the heap is exhausted.</summary>
         public static byte* Copy(ReadOnlySpan<byte> bytes)

@@ -29,15 +29,8 @@ namespace Molt.Services.Tests
         {
             var archive = new BootArchive(BootPatches.Module);
             while (archive.Next(out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> data))
-                if (Same(name, wanted)) return data;
+                if (name.SequenceEqual(wanted)) return data;
             return default;
-        }
-
-        private static bool Same(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
-        {
-            if (a.Length != b.Length) return false;
-            for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) return false;
-            return true;
         }
 
         // ---- the load: every CPU writes its own keys and reads each value back ----

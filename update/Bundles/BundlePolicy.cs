@@ -40,20 +40,12 @@ namespace Molt.Update.Bundles
         public static BundleError Check(in BundleView bundle, in KernelFacts kernel)
         {
             if (bundle.Arch != kernel.Arch) return BundleError.At(BundleErrorCode.WrongArch, BundleFormat.OffArch);
-            if (!SameBytes(bundle.BuildId, kernel.BuildId)) return BundleError.At(BundleErrorCode.WrongBuildId, BundleFormat.OffBuildId);
+            if (!bundle.BuildId.SequenceEqual(kernel.BuildId)) return BundleError.At(BundleErrorCode.WrongBuildId, BundleFormat.OffBuildId);
             if (bundle.BaseLevel != kernel.CurrentLevel) return BundleError.At(BundleErrorCode.WrongBaseLevel, BundleFormat.OffBaseLevel);
             if (bundle.Sequence <= kernel.LastSequence) return BundleError.At(BundleErrorCode.ReplayedSequence, BundleFormat.OffSequence);
-            if (!kernel.TrustedKeyId.IsEmpty && !SameBytes(bundle.KeyId, kernel.TrustedKeyId))
+            if (!kernel.TrustedKeyId.IsEmpty && !bundle.KeyId.SequenceEqual(kernel.TrustedKeyId))
                 return BundleError.At(BundleErrorCode.UnknownSigner, bundle.SignedBytes.Length - BundleFormat.KeyIdSize);
             return BundleError.Ok;
-        }
-
-        private static bool SameBytes(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
-        {
-            if (a.Length != b.Length) return false;
-            for (int i = 0; i < a.Length; i++)
-                if (a[i] != b[i]) return false;
-            return true;
         }
     }
 }

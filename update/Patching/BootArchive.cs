@@ -52,7 +52,7 @@ namespace Molt.Update.Patching
             name = _archive.Slice(at + HeaderSize, (int)nameSize - 1); // without the NUL
             data = _archive.Slice((int)dataStart, (int)fileSize);
             _next = (int)Align4(dataEnd);
-            if (IsTrailer(name)) { _next = _archive.Length; return false; }
+            if (name.SequenceEqual("TRAILER!!!"u8)) { _next = _archive.Length; return false; }
             return true;
         }
 
@@ -78,15 +78,6 @@ namespace Molt.Update.Patching
                 else return false;
                 value = value << 4 | (uint)d;
             }
-            return true;
-        }
-
-        private static bool IsTrailer(ReadOnlySpan<byte> name)
-        {
-            ReadOnlySpan<byte> trailer = "TRAILER!!!"u8;
-            if (name.Length != trailer.Length) return false;
-            for (int i = 0; i < name.Length; i++)
-                if (name[i] != trailer[i]) return false;
             return true;
         }
     }

@@ -58,7 +58,7 @@ namespace Molt.Update.Patching
             int tried = 0, applied = 0;
             while (archive.Next(out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> data))
             {
-                if (!EndsWith(name, ".bundle"u8)) continue;
+                if (!name.EndsWith(".bundle"u8)) continue;
                 tried++;
                 PatchReport r = PatchApplier.Apply(data);
                 if (r.Committed) applied++;
@@ -74,14 +74,6 @@ namespace Molt.Update.Patching
                 else Log.Warn("patch", $"rollback to level {s_rollbackTo} stopped at level {PatchStack.Level}: {rb.Reason}");
             }
             s_done = 1;
-        }
-
-        private static bool EndsWith(ReadOnlySpan<byte> s, ReadOnlySpan<byte> tail)
-        {
-            if (s.Length < tail.Length) return false;
-            for (int i = 0; i < tail.Length; i++)
-                if (s[s.Length - tail.Length + i] != tail[i]) return false;
-            return true;
         }
     }
 }

@@ -114,5 +114,18 @@ namespace System
     {
         public static ReadOnlySpan<char> AsSpan(this string text) =>
             (object)text == null ? default : new ReadOnlySpan<char>(ref text.GetRawData(), text.Length);
+
+        /// <summary>Byte-wise equality, with .NET's signature, so code shared with the host reads the same.</summary>
+        public static bool SequenceEqual(this ReadOnlySpan<byte> span, ReadOnlySpan<byte> other)
+        {
+            if (span.Length != other.Length) return false;
+            for (int i = 0; i < span.Length; i++)
+                if (span[i] != other[i]) return false;
+            return true;
+        }
+
+        /// <summary>Whether <paramref name="span"/> ends with <paramref name="value"/>, as .NET's.</summary>
+        public static bool EndsWith(this ReadOnlySpan<byte> span, ReadOnlySpan<byte> value) =>
+            span.Length >= value.Length && span.Slice(span.Length - value.Length).SequenceEqual(value);
     }
 }
