@@ -175,18 +175,5 @@ namespace Molt.Diagnostics
                 if (a[i] != b[i]) return a[i] - b[i];
             return a.Length - b.Length;
         }
-
-        /// <summary>Looks an exported symbol up by exact ASCII name; returns its address or 0.</summary>
-        public static ulong Lookup(string name)
-        {
-            if (name.Length > 256) return 0;
-            byte* ascii = stackalloc byte[name.Length];
-            for (int i = 0; i < name.Length; i++)
-            {
-                if (name[i] > 0x7F) return 0;
-                ascii[i] = (byte)name[i];
-            }
-            return LookupExport(new ReadOnlySpan<byte>(ascii, name.Length));
-        }
     }
 }

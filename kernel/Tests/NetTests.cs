@@ -2,7 +2,6 @@ using System;
 using Molt.Memory;
 using Molt.Net;
 using Molt.Net.Http;
-using Molt.Net.Kv;
 using Molt.Net.Tcp;
 using Molt.Net.Wire;
 using Molt.Testing;

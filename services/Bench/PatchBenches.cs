@@ -19,18 +19,27 @@ namespace Molt.Services.Bench
     {
         public static void Register() => BenchRunner.Add("update.patch", &Apply);
 
-        private static readonly string[] s_names = { "kv-fix-case", "kv-versions", "kv-adapter", "kv-audit" };
+        private const int Examples = 4;
+
+        /// <summary>The example bundles' file names in the boot module, in stack order.</summary>
+        private static ReadOnlySpan<byte> FileOf(int i) => i switch
+        {
+            0 => "kv-fix-case.bundle"u8,
+            1 => "kv-versions.bundle"u8,
+            2 => "kv-adapter.bundle"u8,
+            _ => "kv-audit.bundle"u8,
+        };
 
         private static void Apply()
         {
             int cpus = Processors.Online;
             int applied = 0;
-            for (int i = 0; i < s_names.Length; i++)
+            for (int i = 0; i < Examples; i++)
             {
-                ReadOnlySpan<byte> bundle = Find(s_names[i]);
+                ReadOnlySpan<byte> bundle = BootPatches.Find(FileOf(i));
                 if (bundle.IsEmpty) continue;
                 PatchReport r = PatchApplier.Apply(bundle);
-                if (!r.Committed) { PatchLog.Outcome(bundle.Slice(0, 0), in r); continue; }
+                if (!r.Committed) { PatchLog.Outcome(FileOf(i), in r); continue; }
                 applied++;
                 BenchRunner.Report(s_rows[i * 6 + 0], cpus, "bundle in memory to commit", (long)r.TotalNs, "us", 1, 1);
                 BenchRunner.Report(s_rows[i * 6 + 1], cpus, "Ed25519 + SHA-512 over the bundle", (long)r.VerifyNs, "us", 1, 1);
@@ -51,19 +60,5 @@ namespace Molt.Services.Bench
             "update.patch.kv-adapter.apply", "update.patch.kv-adapter.verify", "update.patch.kv-adapter.link", "update.patch.kv-adapter.swap", "update.patch.kv-adapter.max_blocked", "update.patch.kv-adapter.bundle_bytes",
             "update.patch.kv-audit.apply", "update.patch.kv-audit.verify", "update.patch.kv-audit.link", "update.patch.kv-audit.swap", "update.patch.kv-audit.max_blocked", "update.patch.kv-audit.bundle_bytes",
         };
-
-        private static ReadOnlySpan<byte> Find(string name)
-        {
-            var archive = new BootArchive(BootPatches.Module);
-            while (archive.Next(out ReadOnlySpan<byte> file, out ReadOnlySpan<byte> data))
-            {
-                // "<name>.bundle"
-                if (file.Length != name.Length + 7) continue;
-                bool same = true;
-                for (int i = 0; i < name.Length && same; i++) same = file[i] == name[i];
-                if (same) return data;
-            }
-            return default;
-        }
     }
 }

@@ -21,16 +21,8 @@ namespace Molt.Services.Tests
     {
         public static void Register()
         {
-            if (Find("kv-fix-case.bundle"u8).IsEmpty) return;
+            if (BootPatches.Find("kv-fix-case.bundle"u8).IsEmpty) return;
             TestRunner.Add("patch.examples_stack_and_roll_back_under_load", &StackUnderLoad);
-        }
-
-        private static ReadOnlySpan<byte> Find(ReadOnlySpan<byte> wanted)
-        {
-            var archive = new BootArchive(BootPatches.Module);
-            while (archive.Next(out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> data))
-                if (name.SequenceEqual(wanted)) return data;
-            return default;
         }
 
         // ---- the load: every CPU writes its own keys and reads each value back ----
@@ -102,7 +94,7 @@ namespace Molt.Services.Tests
 
         private static bool Apply(TestContext t, ReadOnlySpan<byte> file, int level)
         {
-            PatchReport r = PatchApplier.Apply(Find(file));
+            PatchReport r = PatchApplier.Apply(BootPatches.Find(file));
             PatchLog.Outcome(file, in r);
             return t.True(r.Committed, "the example patch applies") && t.Equal(level, PatchStack.Level, "the patch level");
         }
@@ -172,7 +164,7 @@ namespace Molt.Services.Tests
             t.True(ValueIs("kept", "state before any patch"), "state kept through every level");
 
             // A replayed bundle is refused even after the rollback.
-            PatchReport replay = PatchApplier.Apply(Find("kv-fix-case.bundle"u8));
+            PatchReport replay = PatchApplier.Apply(BootPatches.Find("kv-fix-case.bundle"u8));
             PatchLog.Outcome("kv-fix-case.bundle (replayed)"u8, in replay);
             t.True(replay.Step == PatchStep.Policy, "a replayed sequence number is refused");
             t.Equal(0, PatchStack.Level, "the replay changed nothing");

@@ -31,6 +31,15 @@ namespace Molt.Update.Patching
         /// <summary>The boot module's bytes (empty when there is none).</summary>
         public static ReadOnlySpan<byte> Module => s_moduleSize == 0 ? default : new ReadOnlySpan<byte>((void*)s_moduleVirtual, (int)s_moduleSize);
 
+        /// <summary>The boot module's file named <paramref name="fileName"/> (exactly), or empty.</summary>
+        public static ReadOnlySpan<byte> Find(ReadOnlySpan<byte> fileName)
+        {
+            var archive = new BootArchive(Module);
+            while (archive.Next(out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> data))
+                if (name.SequenceEqual(fileName)) return data;
+            return default;
+        }
+
         /// <summary>Boot, after the scheduler and services: starts the apply thread when asked.</summary>
         public static void Start(BootInfo* boot, ref CommandLine cmd)
         {

@@ -43,9 +43,6 @@ namespace Molt.Update.Patching
     {
         private static int s_busy;
 
-        /// <summary>The name of the patch being applied, or null.</summary>
-        public static string Running => s_busy != 0 ? "patch" : null;
-
         public static PatchReport Apply(ReadOnlySpan<byte> bundleBytes)
         {
             var report = new PatchReport { Offset = -1, Level = PatchStack.Level };
@@ -146,7 +143,6 @@ namespace Molt.Update.Patching
             }
 
             // 8. Swap, as one unit (a patch that only adds types has nothing to swap).
-            int publishedBefore = report.PublishedBefore;
             bool swapped = request.ClassEntries + request.ObjectEntries != 0;
             UpdateReport swap = !swapped
                 ? new UpdateReport { Outcome = SwapOutcome.Committed, Level = UpdateManager.Level }
@@ -164,7 +160,7 @@ namespace Molt.Update.Patching
             request.Free(); // the update core keeps its own copy of what it changed
 
             // 9. Record.
-            PatchStack.Push(module, in bundle, name, swap.Level, swapped, publishedBefore, in report);
+            PatchStack.Push(module, in bundle, name, swap.Level, swapped, report.PublishedBefore, in report);
             report.Level = PatchStack.Level;
             report.Step = PatchStep.Committed;
             report.Reason = "applied";
@@ -214,7 +210,8 @@ namespace Molt.Update.Patching
                     return false;
                 }
             }
-            return request.ObjectEntries == 0 || declared == registered;
+            // Object swaps name no class: they are matched by count (above) only.
+            return true;
         }
 
         private static string Describe(Ed25519Result r)
@@ -267,11 +264,10 @@ namespace Molt.Update.Patching
 
         private static PatchReport Failed(ref PatchReport report, PatchStep step, string reason, ref LinkError error, ulong start)
         {
-            for (int i = 0; i < error.Length; i++)
-            {
-                byte b = error[i];
-                report.AppendDetail(new ReadOnlySpan<byte>(&b, 1));
-            }
+            byte* text = stackalloc byte[LinkError.Capacity];
+            int n = error.Length < LinkError.Capacity ? error.Length : LinkError.Capacity;
+            for (int i = 0; i < n; i++) text[i] = error[i];
+            report.AppendDetail(new ReadOnlySpan<byte>(text, n));
             return Fail(ref report, step, reason, start);
         }
 

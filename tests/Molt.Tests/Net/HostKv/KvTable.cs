@@ -4,9 +4,8 @@ using System;
 namespace Molt.Net.Kv
 {
     /// <summary>
-    /// The key-value store's interface: what the HTTP handler calls through
-    /// the object table (Objects.Use&lt;IKvStore&gt;), so a patch can replace the
-    /// implementation live. Version 1.
+    /// A plain key-value store for the host tests of the HTTP server (the
+    /// kernel's store is the updatable KvStore in services/Kv).
     /// </summary>
     public interface IKvStore
     {
@@ -62,9 +61,6 @@ namespace Molt.Net.Kv
             for (int i = 0; i < _capacity; i++) NetPlatform.Free(_values[i]);
             NetPlatform.Free(_values); NetPlatform.Free(_keys); NetPlatform.Free(_keyLength);
             NetPlatform.Free(_state); NetPlatform.Free(_valueLength);
-#if !MOLT_HOST
-            _lock.Free();
-#endif
             NetPlatform.Free(_lock);
         }
 

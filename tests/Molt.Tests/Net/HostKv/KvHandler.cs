@@ -10,17 +10,13 @@ namespace Molt.Net.Kv
     /// 413 beyond 1 MiB, 503 when the store is full; DELETE 204 or 404;
     /// another method on /kv/ 405 (with Allow); any other path 404; a key
     /// that is empty, too long or has bytes outside [A-Za-z0-9._~-] 400.
-    /// In the kernel the store is reached through the object table
-    /// (<see cref="StoreId"/>), so a live update can replace it; on the host
-    /// the tests hand in a table directly.
+    /// A host test double for the HTTP server's tests: the kernel serves the
+    /// updatable store in services/Kv (KvHttpHandler) instead; this one takes
+    /// a plain table, so the HTTP state machine is tested without the kernel.
     /// </summary>
     public sealed class KvHandler : IHttpHandler
     {
-#if MOLT_HOST
         public IKvStore Store;
-#else
-        public Molt.Update.ObjectId StoreId;
-#endif
         public long Gets, Puts, Deletes;
 
         public void Handle(HttpRequestParser req, HttpResponse res)
@@ -30,11 +26,7 @@ namespace Molt.Net.Kv
             if (target.Length < 4 || !HttpRequestParser.Same(target.Slice(0, 4), "/kv/")) { res.Text(404, "not found\n"); return; }
             ReadOnlySpan<byte> key = target.Slice(4);
             if (key.Length == 0 || key.Length > KvTable.MaxKey || !ValidKey(key)) { res.Text(400, "bad key\n"); return; }
-#if MOLT_HOST
             Dispatch(Store, req, res, key);
-#else
-            using (var call = Molt.Update.Objects.Use<IKvStore>(StoreId)) Dispatch(call.Target, req, res, key);
-#endif
         }
 
         private static bool ValidKey(ReadOnlySpan<byte> k)
