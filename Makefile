@@ -134,7 +134,6 @@ $(BUILD)/obj/%.o: %.S $(ASM_INCLUDES) | $(DEPS_STAMP)
 # the host tests; they are never committed.
 PATCH_NAMES := $(sort $(notdir $(wildcard tests/patches/*)))
 PATCH_OBJECTS := $(foreach p,$(PATCH_NAMES),$(OUT)/patches/$(p).o)
-PATCH_ILC_FLAGS := $(filter-out --multifile,$(ILC_FLAGS)) --multifile
 # tests/patches/<name>/refs lists patches this one is compiled against (besides the kernel).
 patch_refs = $(foreach r,$(shell cat tests/patches/$(1)/refs 2>/dev/null),$(OUT)/patches/$(r).dll)
 .PHONY: patch-fixtures
@@ -147,7 +146,7 @@ $(OUT)/patches/%.dll: $$(wildcard tests/patches/$$*/*.cs) $$(call patch_refs,$$*
 	@$(CSC) $(CSC_FLAGS) $(DEFINES) -r:$(OUT)/$(SYSTEM_MODULE).dll $(addprefix -r:,$(call patch_refs,$*)) -out:$@ $(filter %.cs,$^)
 $(OUT)/patches/%.o: $(OUT)/patches/%.dll $$(call patch_refs,$$*) $(ILC)
 	@echo "ilc    $< -> $@ (--multifile)"
-	@$(ILC) $< -o:$@ -r:$(OUT)/$(SYSTEM_MODULE).dll $(addprefix -r:,$(call patch_refs,$*)) --systemmodule:$(SYSTEM_MODULE) $(PATCH_ILC_FLAGS)
+	@$(ILC) $< -o:$@ -r:$(OUT)/$(SYSTEM_MODULE).dll $(addprefix -r:,$(call patch_refs,$*)) --systemmodule:$(SYSTEM_MODULE) $(ILC_FLAGS)
 # One table of {name, start, end} rows, ended by a zero row (update/Linker/PatchFixtures.cs).
 $(OUT)/obj/fixtures.o: $(PATCH_OBJECTS) image/fixtures.sh
 	@mkdir -p $(dir $@)
