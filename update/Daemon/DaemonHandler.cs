@@ -25,6 +25,27 @@ namespace Molt.Update.Daemon
     public sealed class DaemonHandler : IHttpHandler, IHttpAdmission
     {
         private readonly byte[] _upload;
+
+        /// <summary>
+        /// Reads (the status page polls every 2 s) are logged like every
+        /// request, but at most one line per 10 s, counting those in between.
+        /// </summary>
+        private struct ReadLog
+        {
+            private ulong _lastNs;
+            private long _since;
+
+            public void Note(string request, int status)
+            {
+                ulong now = Clock.NanosecondsSinceBoot();
+                long since = System.Threading.Interlocked.Increment(ref _since);
+                if (_lastNs != 0 && now - _lastNs < 10_000_000_000UL) return;
+                _lastNs = now;
+                System.Threading.Interlocked.Exchange(ref _since, 0);
+                if (since > 1) Log.Info("update", $"{request}: {status} ({since - 1} reads since the last line)");
+                else Log.Info("update", $"{request}: {status}");
+            }
+        }
         private ulong _receiveStartNs;
 
         public DaemonHandler(byte[] upload) { _upload = upload; }
@@ -38,7 +59,7 @@ namespace Molt.Update.Daemon
             if (!UpdateSlot.TryClaim(SlotState.Receiving))
             {
                 Answers.Busy(res);
-                Log.Warn("update", $"POST /patches: 409 busy");
+                LogBusy("POST /patches");
                 return false;
             }
             if (req.ContentLength > _upload.Length)
@@ -69,11 +90,13 @@ namespace Molt.Update.Daemon
             if (HttpRequestParser.Same(target, "/status"))
             {
                 if (get) Answers.Status(res); else Answers.MethodNotAllowed(res, "GET");
+                _reads.Note("GET /status", res.Status);
                 return;
             }
             if (HttpRequestParser.Same(target, "/") || HttpRequestParser.Same(target, "/index.html"))
             {
                 if (get) Answers.Page(res); else Answers.MethodNotAllowed(res, "GET");
+                _reads.Note("GET /", res.Status);
                 return;
             }
             if (HttpRequestParser.Same(target, "/patches"))
@@ -87,7 +110,24 @@ namespace Molt.Update.Daemon
                 return;
             }
             Answers.Refusal(res, 404, "http", "no such path: the daemon serves /, /status, /patches and /rollback", -1, default);
+            LogUnknown(target);
         }
+
+        private static unsafe void LogUnknown(ReadOnlySpan<byte> target)
+        {
+            int n = target.Length < 128 ? target.Length : 128;
+            fixed (byte* t = target) Log.Warn("update", $"request for {new AsciiText(t, n)}: 404 (no such path)");
+        }
+
+        /// <summary>A refused request's log line, naming what holds the slot.</summary>
+        internal static unsafe void LogBusy(string request)
+        {
+            byte* holder = stackalloc byte[160];
+            int n = UpdateSlot.Describe(new Span<byte>(holder, 160));
+            Log.Warn("update", $"{request}: 409: another update is in progress: {new AsciiText(holder, n)}");
+        }
+
+        private ReadLog _reads;
 
         /// <summary>Steps 2-3 of a push: the slot is ours (Admit) and the whole bundle is in the upload buffer.</summary>
         private void Push(HttpRequestParser req, HttpResponse res)

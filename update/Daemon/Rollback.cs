@@ -33,7 +33,7 @@ namespace Molt.Update.Daemon
                 return;
             }
             // 2. One update at a time.
-            if (!UpdateSlot.TryClaim(SlotState.RollingBack)) { Answers.Busy(res); Log.Warn("update", $"POST /rollback: 409 busy"); return; }
+            if (!UpdateSlot.TryClaim(SlotState.RollingBack)) { Answers.Busy(res); DaemonHandler.LogBusy("POST /rollback"); return; }
             UpdateSlot.RollingBackTo((int)request.ToLevel);
             int from = PatchStack.Level;
             PatchRecord top = PatchStack.At(from);
