@@ -216,8 +216,8 @@ public static class DaemonJson
     public static string Bytes(long? n) => n switch
     {
         null => "-",
-        < 10 * 1024 => $"{n} B",
-        < 10 * 1024 * 1024 => $"{n / 1024.0:0.0} KiB",
+        < 1024 => $"{n} B",
+        < 1024 * 1024 => $"{n / 1024.0:0.0} KiB",
         _ => $"{n / (1024.0 * 1024):0.0} MiB",
     };
 
