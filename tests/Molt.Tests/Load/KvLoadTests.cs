@@ -129,7 +129,7 @@ public class KvLoadTests
             }).Stop();
             Assert.Equal(4, report.Failed);
             Assert.All(report.Samples, s => Assert.Equal(0, s.Status));
-            Assert.Contains(report.Errors, e => e.Contains("no answer in 300 ms"));
+            Assert.All(report.Errors, e => Assert.Contains("no answer in", e));
             Assert.Equal(4, report.ReadBackFailures.Count);
             Assert.True(report.LongestGap.Microseconds >= 550_000, $"longest gap {report.LongestGap.Microseconds} us");
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20));

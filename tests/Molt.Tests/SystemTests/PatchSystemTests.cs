@@ -1,11 +1,7 @@
-using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Text;
 using Molt.QemuRunner;
 using Molt.Tests.Cli;
 using Molt.Tests.Support;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
 using Xunit;
 
 namespace Molt.Tests.SystemTests;
@@ -23,24 +19,10 @@ namespace Molt.Tests.SystemTests;
 /// </summary>
 public class PatchSystemTests
 {
-    private static readonly string[] Examples = ["kv-fix-case", "kv-versions", "kv-adapter", "kv-audit"];
-    private static readonly ConcurrentDictionary<QemuArch, Lazy<Dictionary<string, byte[]>>> s_bundles = new();
+    private static readonly string[] Examples = ExampleBundles.Names;
 
     /// <summary>The example bundles for <paramref name="arch"/>'s test kernel, built once per run.</summary>
-    private static Dictionary<string, byte[]> Bundles(QemuArch arch) => s_bundles.GetOrAdd(arch, a => new Lazy<Dictionary<string, byte[]>>(() =>
-    {
-        string dir = MoltTool.TempDir();
-        var result = new Dictionary<string, byte[]>();
-        foreach (string name in Examples)
-        {
-            string output = Path.Combine(dir, name + ".bundle");
-            var r = MoltTool.Run(Repo.Root, "patch", "build", Path.Combine(Repo.Root, "examples", "patches", name),
-                "--arch", a.ToName(), "--kernel", "test", "-o", output);
-            Assert.True(r.ExitCode == 0, $"molt patch build {name}: {r.Stderr}{r.Stdout}");
-            result[name] = File.ReadAllBytes(output);
-        }
-        return result;
-    })).Value;
+    private static Dictionary<string, byte[]> Bundles(QemuArch arch) => ExampleBundles.For(arch, "test");
 
     /// <summary>On arm64 QEMU hands the boot module only to an Image: boot molt-test.img there.</summary>
     private static string TestKernel(QemuArch arch) => arch == QemuArch.Arm64
@@ -76,113 +58,19 @@ public class PatchSystemTests
     public async Task Every_refusal_reaches_the_kernel_with_its_reason_and_changes_nothing(QemuArch arch)
     {
         byte[] good = Bundles(arch)["kv-fix-case"];
-        byte[] seed = SecretSeed();
-        var cases = new List<(string File, byte[] Bytes, string Expect)>
-        {
-            ("bad-signature", Flip(good, good.Length - 1), "refused at signature: Ed25519 signature does not verify"),
-            ("unknown-key", Resign(good, b => { }, OtherSeed()), "refused at signature"),
-            ("wrong-build-id", Resign(good, b => b[32] ^= 0xFF, seed), "refused at policy: bundle targets another kernel build (byte 32)"),
-            ("wrong-base-level", Resign(good, b => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(20), 7), seed), "refused at policy: bundle stacks on another patch level (byte 20)"),
-            ("wrong-arch", Resign(good, b => b[12] = (byte)(b[12] == 1 ? 2 : 1), seed), "refused at"),
-            ("truncated", good[..(good.Length / 2)], "refused at parse"),
-            ("garbage", Enumerable.Range(0, 4096).Select(i => (byte)(i * 7)).ToArray(), "refused at parse"),
-            ("oversized", Resign(good, b => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(16), 64u << 20), seed), "refused at parse"),
-            ("undefined-symbol", Resign(good, b => Rename(b, "RhpNewFast", "RhpNewFasX"), seed), "RhpNewFasX"),
-            ("unsupported-relocation", Resign(good, b => BreakRelocation(b), seed), "refused at link"),
-            ("malformed-elf", Resign(good, b => BreakSectionTable(b), seed), "refused at"),
-        };
+        var cases = RefusalBundles.Cases(good);
         // A good bundle last: the kernel kept running and its state, and still applies patches.
-        var files = cases.Select(c => ("refuse-" + c.File + ".bundle", c.Bytes)).Append(("kv-fix-case.bundle", good));
+        var files = cases.Select(c => ("refuse-" + c.Name + ".bundle", c.Bytes)).Append(("kv-fix-case.bundle", good));
         string archive = Cpio.Write(MoltTool.TempDir(), "refusals.cpio", files);
         var r = await Boot(arch, 1, archive, "patch.apply=0 exit");
         Assert.True(r.Outcome == QemuOutcome.Passed, r.Describe());
         foreach (var c in cases)
         {
-            string line = r.SerialLines.FirstOrDefault(l => l.Contains($"patch: warning: refuse-{c.File}.bundle: ")) ?? "";
-            Assert.True(line.Contains(c.Expect), $"{c.File}: expected '{c.Expect}' in '{line}'\n{string.Join('\n', r.SerialLines.Where(l => l.Contains("patch:")))}");
+            string line = r.SerialLines.FirstOrDefault(l => l.Contains($"patch: warning: refuse-{c.Name}.bundle: ")) ?? "";
+            Assert.True(line.Contains(c.Expect), $"{c.Name}: expected '{c.Expect}' in '{line}'\n{string.Join('\n', r.SerialLines.Where(l => l.Contains("patch:")))}");
         }
         Assert.Contains(r.SerialLines, l => l.Contains("patch: kv-fix-case.bundle: applied 'kv-fix-case' as level 1"));
         Assert.Contains(r.SerialLines, l => l.Contains($"boot bundles: 1 of {cases.Count + 1} applied, patch level 1"));
-    }
-
-    // ---- making bad bundles: each one signed properly, so it fails at the step it is meant to ----
-
-    private static byte[] Flip(byte[] b, int at) { var c = (byte[])b.Clone(); c[at] ^= 1; return c; }
-
-    /// <summary>A copy changed by <paramref name="edit"/>, then signed again with <paramref name="seed"/> (key id and signature).</summary>
-    private static byte[] Resign(byte[] bundle, Action<byte[]> edit, byte[] seed)
-    {
-        var b = (byte[])bundle.Clone();
-        edit(b);
-        var key = new Ed25519PrivateKeyParameters(seed, 0);
-        byte[] pub = key.GeneratePublicKey().GetEncoded();
-        int sigAt = b.Length - 64, idAt = sigAt - 8;
-        System.Security.Cryptography.SHA512.HashData(pub).AsSpan(0, 8).CopyTo(b.AsSpan(idAt));
-        var signer = new Ed25519Signer();
-        signer.Init(true, key);
-        signer.BlockUpdate(b, 0, sigAt);
-        signer.GenerateSignature().CopyTo(b, sigAt);
-        return b;
-    }
-
-    private static byte[] SecretSeed()
-    {
-        string text = File.ReadAllText(Path.Combine(Repo.Root, "build", "keys", "molt-signing.key")).Trim();
-        return Convert.FromHexString(text.Split(' ')[1]);
-    }
-
-    private static byte[] OtherSeed() => Enumerable.Range(1, 32).Select(i => (byte)(i * 13)).ToArray();
-
-    /// <summary>The object part's bounds, from the bundle header's part table (docs/patching.md).</summary>
-    private static (int Start, int Length) ObjectPart(byte[] b)
-    {
-        for (int part = 0; part < 6; part++)
-        {
-            int off = (int)BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(64 + part * 8));
-            int len = (int)BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(68 + part * 8));
-            if (len >= 64 && b[off] == 0x7F && b[off + 1] == (byte)'E' && b[off + 2] == (byte)'L' && b[off + 3] == (byte)'F') return (off, len);
-        }
-        throw new InvalidDataException("no ELF object part in the bundle");
-    }
-
-    /// <summary>Renames a symbol in the object's string table (same length), so the name resolves nowhere.</summary>
-    private static void Rename(byte[] b, string from, string to)
-    {
-        var (start, len) = ObjectPart(b);
-        byte[] needle = Encoding.ASCII.GetBytes("\0" + from + "\0");
-        int at = b.AsSpan(start, len).IndexOf(needle);
-        Assert.True(at >= 0, $"{from} is not in the object's string table");
-        Encoding.ASCII.GetBytes(to).CopyTo(b, start + at + 1);
-    }
-
-    /// <summary>Gives every RELA entry of the object a relocation type ilc never emits (0x7f), so the first one applied is refused.</summary>
-    private static void BreakRelocation(byte[] b)
-    {
-        var (start, len) = ObjectPart(b);
-        var o = b.AsSpan(start, len);
-        long shoff = BinaryPrimitives.ReadInt64LittleEndian(o[0x28..]);
-        int shnum = BinaryPrimitives.ReadUInt16LittleEndian(o[0x3C..]);
-        int broken = 0;
-        for (int i = 0; i < shnum; i++)
-        {
-            var sh = o[(int)(shoff + i * 64)..];
-            if (BinaryPrimitives.ReadUInt32LittleEndian(sh[4..]) != 4 /* SHT_RELA */) continue;
-            int rela = (int)BinaryPrimitives.ReadInt64LittleEndian(sh[0x18..]);
-            long size = BinaryPrimitives.ReadInt64LittleEndian(sh[0x20..]);
-            for (long e = 0; e + 24 <= size; e += 24, broken++)
-            {
-                var info = o[(int)(rela + e + 8)..];
-                BinaryPrimitives.WriteUInt64LittleEndian(info, (BinaryPrimitives.ReadUInt64LittleEndian(info) & 0xFFFFFFFF00000000UL) | 0x7F);
-            }
-        }
-        Assert.True(broken > 0, "no relocation in the object");
-    }
-
-    /// <summary>Points the object's section header table past its end.</summary>
-    private static void BreakSectionTable(byte[] b)
-    {
-        var (start, len) = ObjectPart(b);
-        BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(start + 0x28), len + 4096);
     }
 }
 

@@ -38,15 +38,27 @@ public sealed class HttpConnection : IDisposable
         var s = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            var connect = s.ConnectAsync(endpoint);
-            if (!connect.Wait(timeout)) throw new HttpFailure($"connect to {endpoint}: no answer in {timeout.TotalSeconds:F1} s");
+            // A non-blocking connect and a poll: a time-out without the thread pool (which a busy test run can starve).
+            s.Blocking = false;
+            try { s.Connect(endpoint); }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress) { }
+            if (!s.Poll((int)Math.Min(int.MaxValue, timeout.TotalMicroseconds), SelectMode.SelectWrite))
+            {
+                var error = (SocketError)(int)s.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+                throw new HttpFailure(error == SocketError.Success
+                    ? $"connect to {endpoint}: no answer in {timeout.TotalSeconds:F1} s"
+                    : $"connect to {endpoint}: {error}");
+            }
+            var failed = (SocketError)(int)s.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+            if (failed != SocketError.Success) throw new HttpFailure($"connect to {endpoint}: {failed}");
+            s.Blocking = true;
             s.ReceiveTimeout = s.SendTimeout = (int)timeout.TotalMilliseconds;
             return new HttpConnection(s);
         }
-        catch (AggregateException e)
+        catch (SocketException e)
         {
             s.Dispose();
-            throw new HttpFailure($"connect to {endpoint}: {e.InnerException?.Message}", e.InnerException);
+            throw new HttpFailure($"connect to {endpoint}: {e.SocketErrorCode}", e);
         }
         catch
         {

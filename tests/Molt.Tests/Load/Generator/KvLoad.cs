@@ -34,6 +34,9 @@ public sealed record KvLoadOptions
     public int GetPercent { get; init; } = 50;
     public int PutPercent { get; init; } = 35;
 
+    /// <summary>Each connection first PUTs every one of its keys once (counted as requests), so a read-only mix has values to read.</summary>
+    public bool Populate { get; init; }
+
     /// <summary>Value sizes (bytes, inclusive).</summary>
     public int MinValueBytes { get; init; } = 8;
     public int MaxValueBytes { get; init; } = 160;
@@ -174,6 +177,7 @@ public sealed class KvLoad
             var o = O;
             long interval = o.RatePerConnection > 0 ? (long)(Stopwatch.Frequency / o.RatePerConnection) : 0;
             long next = Stopwatch.GetTimestamp();
+            if (o.Populate) foreach (string key in _keys) One(KvOp.Put, key);
             for (int n = 0; o.RequestsPerConnection == 0 ? !_load._stopping : n < o.RequestsPerConnection; n++)
             {
                 if (interval > 0)
@@ -183,19 +187,18 @@ public sealed class KvLoad
                     if (wait > 0) Thread.Sleep(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency));
                     else next = Stopwatch.GetTimestamp();   // behind: no catch-up burst
                 }
-                One();
+                string key = _keys[_rng.Next(_keys.Length)];
+                int dice = _rng.Next(100);
+                One(dice < o.GetPercent ? KvOp.Get : dice < o.GetPercent + o.PutPercent ? KvOp.Put : KvOp.Delete, key);
             }
             LoadEnd = Stopwatch.GetTimestamp();
             ReadBackAll();
             _conn?.Dispose();
         }
 
-        /// <summary>One random request, checked against the model and recorded.</summary>
-        private void One()
+        /// <summary>One request, checked against the model and recorded.</summary>
+        private void One(KvOp op, string key)
         {
-            string key = _keys[_rng.Next(_keys.Length)];
-            int dice = _rng.Next(100);
-            KvOp op = dice < O.GetPercent ? KvOp.Get : dice < O.GetPercent + O.PutPercent ? KvOp.Put : KvOp.Delete;
             byte[]? value = op == KvOp.Put ? MakeValue(key) : null;
             long t0 = Stopwatch.GetTimestamp();
             HttpAnswer? answer = null;
