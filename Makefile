@@ -252,13 +252,21 @@ bench: test-kernel bundles $(QEMU_TOOL)
 		--initrd $(BUNDLE_DIR)/examples.cpio \
 		$(if $(BENCH_FILTER),--filter $(BENCH_FILTER)) --log $(BUILD)/bench.log --json $(BUILD)/bench.json
 
+# Update under load (issue 12): molt-loadbench drives the KV load and the pushes
+# for bench-net's update rows (image/bench-update.sh; the generator is tests/Molt.Tests/Load/Generator).
+LOAD_BENCH := $(TOOLS)/loadbench/molt-loadbench.dll
+$(LOAD_BENCH): $(wildcard ci/Molt.LoadBench/*.cs ci/Molt.LoadBench/*.csproj tests/Molt.Tests/Load/Generator/*.cs)
+	@echo "dotnet build ci/Molt.LoadBench"
+	@mkdir -p $(TOOLS) && dotnet build ci/Molt.LoadBench -c Release -o $(TOOLS)/loadbench --nologo -v q > $(TOOLS).loadbench.log 2>&1 || (cat $(TOOLS).loadbench.log; exit 1)
+
 # HTTP GET rate and p50/p99 of the KV service against a Debian Linux guest with
 # busybox httpd on the same QEMU command line (image/bench-net.sh; installs wrk,
-# busybox-static and linux-image-cloud-<arch> first). BENCH_NET_SECONDS per row.
+# busybox-static and linux-image-cloud-<arch> first). BENCH_NET_SECONDS per row;
+# then the update-under-load rows (image/bench-update.sh).
 BENCH_NET_SECONDS ?= 10
-bench-net: kernel $(QEMU_TOOL)
+bench-net: kernel tools $(QEMU_TOOL) $(LOAD_BENCH)
 	@bash image/deps.sh bench-net-$(ARCH)
-	@bash image/bench-net.sh $(ARCH) $(BUILD) $(QEMU_TOOL) $(SMP) $(BENCH_NET_SECONDS)
+	@KEY_DIR=$(KEY_DIR) bash image/bench-net.sh $(ARCH) $(BUILD) $(QEMU_TOOL) $(SMP) $(BENCH_NET_SECONDS) $(LOAD_BENCH)
 
 debug: $(RUN_KERNEL) $(QEMU_TOOL)
 	@$(MOLT_QEMU) debug --arch $(ARCH) --kernel $(RUN_ELF) --cpus $(SMP) --cmdline "$(CMDLINE)"

@@ -5,10 +5,11 @@
 # (molt-qemu: restricted user networking, a modern virtio-net card, the
 # guest's port 8080 forwarded to 127.0.0.1 only). wrk drives each for a
 # fixed time at 1 and at 50 connections; every request goes to loopback.
-#   image/bench-net.sh ARCH BUILD_DIR QEMU_TOOL CPUS SECONDS
+#   image/bench-net.sh ARCH BUILD_DIR QEMU_TOOL CPUS SECONDS [LOADBENCH_DLL]
+# With LOADBENCH_DLL, the update-under-load rows too (image/bench-update.sh).
 # Prints a table and writes BUILD_DIR/bench-net.json, one JSON object a line.
 set -euo pipefail
-arch=$1 build=$2 qemu_tool=$3 cpus=${4:-1} seconds=${5:-10}
+arch=$1 build=$2 qemu_tool=$3 cpus=${4:-1} seconds=${5:-10} loadbench=${6:-}
 json=$build/bench-net.json
 : > "$json"
 
@@ -80,6 +81,11 @@ printf '{"bench":"net.molt.throughput","arch":"%s","cpus":%d,"bytes":16777216,"u
 rm -f "$build/bench-net-1mib.bin"
 stop
 trap - EXIT
+
+# ---- Molt under updates: the KV load while the examples are pushed and rolled back ----
+if [[ -n $loadbench ]]; then
+    bash image/bench-update.sh "$arch" "$build" "$qemu_tool" "$loadbench" "$cpus" "$seconds" || echo "bench-net: the update rows failed"
+fi
 
 # ---- the yardstick: Debian Linux and busybox httpd ----
 ys=$build/yardstick

@@ -50,17 +50,27 @@ public sealed class KvLoadReport
     /// <summary>Every request of the run.</summary>
     public KvFigures All => Figures(Samples, Seconds(StartTicks, StopTicks));
 
-    /// <summary>The requests that overlap a window (an update), and the time the windows cover.</summary>
-    public KvFigures During => Figures(Samples.Where(InAnyWindow), WindowSeconds);
+    /// <summary>
+    /// During the windows (updates): the latencies of the requests that overlap
+    /// one (an update may have delayed them); the rate of the answers that came
+    /// within one, over the time the windows cover.
+    /// </summary>
+    public KvFigures During => Figures(Samples.Where(InAnyWindow), WindowSeconds, Samples.Count(s => EndsInAnyWindow(s)));
 
-    /// <summary>The requests that overlap no window, and the rest of the run's time.</summary>
-    public KvFigures Outside => Figures(Samples.Where(s => !InAnyWindow(s)), Math.Max(1e-9, Seconds(StartTicks, StopTicks) - WindowSeconds));
+    /// <summary>Outside them: the requests that overlap no window; the rate of the answers that came outside every window, over the rest of the run's time.</summary>
+    public KvFigures Outside => Figures(Samples.Where(s => !InAnyWindow(s)), Math.Max(1e-9, Seconds(StartTicks, StopTicks) - WindowSeconds), Samples.Count(s => !EndsInAnyWindow(s)));
 
     /// <summary>The longest gap on any connection in the whole run.</summary>
     public KvGap LongestGap => Gaps().MaxBy(g => g.To - g.From);
 
     /// <summary>The longest gap on any connection that overlaps a window (an update); default when none does.</summary>
     public KvGap LongestGapDuringWindows => Gaps().Where(g => Windows.Any(w => g.From < w.End && g.To > w.Start)).DefaultIfEmpty().MaxBy(g => g.To - g.From);
+
+    private bool EndsInAnyWindow(KvSample s)
+    {
+        foreach (var w in Windows) if (s.End >= w.Start && s.End < w.End) return true;
+        return false;
+    }
 
     private bool InAnyWindow(KvSample s)
     {
@@ -102,13 +112,14 @@ public sealed class KvLoadReport
 
     private static double Seconds(long from, long to) => (double)(to - from) / Stopwatch.Frequency;
 
-    public static KvFigures Figures(IEnumerable<KvSample> samples, double seconds)
+    /// <summary>Figures of <paramref name="samples"/>; the rate is <paramref name="answered"/> (default: the samples' count) over <paramref name="seconds"/>.</summary>
+    public static KvFigures Figures(IEnumerable<KvSample> samples, double seconds, int answered = -1)
     {
         var list = samples.ToList();
         var latencies = list.Select(s => s.LatencyUs).OrderBy(x => x).ToArray();
         double P(double q) => latencies.Length == 0 ? 0 : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];
         return new KvFigures(list.Count, list.Count(s => s.Outcome == KvOutcome.Failed), list.Count(s => s.Outcome == KvOutcome.Wrong),
-            seconds, seconds > 0 ? list.Count / seconds : 0, P(0.50), P(0.99), latencies.Length == 0 ? 0 : latencies[^1]);
+            seconds, seconds > 0 ? (answered < 0 ? list.Count : answered) / seconds : 0, P(0.50), P(0.99), latencies.Length == 0 ? 0 : latencies[^1]);
     }
 
     public override string ToString()
