@@ -50,6 +50,10 @@ public static class Program
         Thread.Sleep(TimeSpan.FromSeconds(o.Seconds));
 
         var pushes = Examples.ToDictionary(e => e, _ => new List<DaemonAnswer>());
+        byte[] garbage = new byte[bundles[Examples[0]].Length];
+        // At level 0 with a sequence above any this run uses: only the signature is wrong.
+        byte[] badSignature = BundleSigning.WithPlace(bundles[Examples[0]], 0, 1_000_000_000, seed);
+        badSignature[^1] ^= 1;
         var rollbacks = new List<DaemonAnswer>();
         var phase = Stopwatch.StartNew();
         int rounds = 0;
@@ -71,6 +75,14 @@ public static class Program
             if (r.Status != 200) error = $"rollback to 0: {r}";
             rollbacks.Add(r);
             Thread.Sleep(250);
+            // Two refused pushes of the first example's size: received then refused at parse;
+            // received, parsed, then refused at signature (verified, nothing linked).
+            var p = load.Window("refused at parse (receive)", () => daemon.Push(garbage));
+            if (p.Status != 400) error = $"garbage push: {p}";
+            Thread.Sleep(250);
+            var v = load.Window("refused at signature (verify)", () => daemon.Push(badSignature));
+            if (v.Status != 403) error = $"bad-signature push: {v}";
+            Thread.Sleep(250);
         }
         Thread.Sleep(500);
         var report = load.Stop();
@@ -84,6 +96,8 @@ public static class Program
         if (!clean) Console.Error.WriteLine("molt-loadbench: requests failed or writes were lost:\n" + report.Problems());
         return clean ? 0 : 1;
     }
+
+    private static bool IsUpdate(string label) => label.StartsWith("push ", StringComparison.Ordinal) || label == "rollback";
 
     private static DaemonStatus WaitForDaemon(DaemonClient daemon)
     {
@@ -118,9 +132,11 @@ public static class Program
 
     private static string F(double v, int digits = 2) => v.ToString("F" + digits, CultureInfo.InvariantCulture);
 
-    private static List<(string Line, string Json)> Rows(Options o, KvLoadReport report, Dictionary<string, List<DaemonAnswer>> pushes,
+    private static List<(string Line, string Json)> Rows(Options o, KvLoadReport all, Dictionary<string, List<DaemonAnswer>> pushes,
         List<DaemonAnswer> rollbacks, int rounds, List<double> upload)
     {
+        // The updates only: the refused pushes' windows (diagnostic: what a push costs the service before it changes anything) count as outside.
+        var report = all.OnlyWindows(IsUpdate);
         var rows = new List<(string, string)>();
         string Json(object fields) => JsonSerializer.Serialize(fields);
         var outside = report.Outside;
@@ -129,14 +145,20 @@ public static class Program
         double p99Ratio = outside.P99Us > 0 ? during.P99Us / outside.P99Us : 0;
         rows.Add(($"update   outside  {outside}", Json(new { bench = "net.update.kv.outside", arch = o.Arch, cpus = o.Cpus, connections = 3, requests = outside.Requests, seconds = Math.Round(outside.Seconds, 3), requests_per_second = Math.Round(outside.RatePerSecond), p50_ms = Math.Round(outside.P50Us / 1000, 3), p99_ms = Math.Round(outside.P99Us / 1000, 3), max_ms = Math.Round(outside.MaxUs / 1000, 3), failed = outside.Failed })));
         rows.Add(($"update   during   {during}", Json(new { bench = "net.update.kv.during", arch = o.Arch, cpus = o.Cpus, connections = 3, updates = report.Windows.Count, requests = during.Requests, seconds = Math.Round(during.Seconds, 3), requests_per_second = Math.Round(during.RatePerSecond), p50_ms = Math.Round(during.P50Us / 1000, 3), p99_ms = Math.Round(during.P99Us / 1000, 3), max_ms = Math.Round(during.MaxUs / 1000, 3), failed = during.Failed })));
+        foreach (string label in all.Windows.Select(w => w.Label).Distinct())
+        {
+            var one = all.OnlyWindows(l => l == label).During;
+            rows.Add(($"update   during   {label,-26} {one}", Json(new { bench = "net.update.kv.during_one", arch = o.Arch, cpus = o.Cpus, window = label, requests = one.Requests, requests_per_second = Math.Round(one.RatePerSecond), rate_over_outside = Math.Round(outside.RatePerSecond > 0 ? one.RatePerSecond / outside.RatePerSecond : 0, 3), p99_ms = Math.Round(one.P99Us / 1000, 3) })));
+        }
         rows.Add(($"update   ratio    during/outside: rate {F(rateRatio)}x (target >= 0.9), p99 {F(p99Ratio)}x (target <= 2); {report.Failed} failed, {report.Wrong} wrong, {report.LostWrites.Count} lost of {report.KeysReadBack} keys read back",
             Json(new { bench = "net.update.kv.ratio", arch = o.Arch, cpus = o.Cpus, rate_during_over_outside = Math.Round(rateRatio, 3), p99_during_over_outside = Math.Round(p99Ratio, 3), failed = report.Failed, wrong = report.Wrong, lost_writes = report.LostWrites.Count, keys_read_back = report.KeysReadBack })));
 
         long kernelBlocked = pushes.Values.SelectMany(l => l).Select(a => a.Timing("max_blocked"))
             .Concat(rollbacks.Select(r => r.Json.TryGetProperty("max_blocked_us", out var v) ? v.GetInt64() : 0)).DefaultIfEmpty(0).Max();
         var gap = report.LongestGapDuringWindows;
-        rows.Add(($"update   pause    longest client pause during an update {F(gap.Microseconds / 1000)} ms; kernel's longest blocked call {F(kernelBlocked / 1000.0)} ms",
-            Json(new { bench = "net.update.pause", arch = o.Arch, cpus = o.Cpus, longest_client_pause_ms = Math.Round(gap.Microseconds / 1000, 3), kernel_max_blocked_ms = Math.Round(kernelBlocked / 1000.0, 3), updates = report.Windows.Count, rounds })));
+        var calm = report.LongestGapOutsideWindows;
+        rows.Add(($"update   pause    longest client pause during an update {F(gap.Microseconds / 1000)} ms (outside updates {F(calm.Microseconds / 1000)} ms); kernel's longest blocked call {F(kernelBlocked / 1000.0)} ms",
+            Json(new { bench = "net.update.pause", arch = o.Arch, cpus = o.Cpus, longest_client_pause_ms = Math.Round(gap.Microseconds / 1000, 3), longest_client_pause_outside_ms = Math.Round(calm.Microseconds / 1000, 3), kernel_max_blocked_ms = Math.Round(kernelBlocked / 1000.0, 3), updates = report.Windows.Count, rounds })));
 
         foreach (var (name, list) in pushes)
         {

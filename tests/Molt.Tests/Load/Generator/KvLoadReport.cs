@@ -57,6 +57,10 @@ public sealed class KvLoadReport
     /// </summary>
     public KvFigures During => Figures(Samples.Where(InAnyWindow), WindowSeconds, Samples.Count(s => EndsInAnyWindow(s)));
 
+    /// <summary>The same run seen through only the windows whose label <paramref name="keep"/> accepts (the others count as outside).</summary>
+    public KvLoadReport OnlyWindows(Func<string, bool> keep) =>
+        new(Samples, StartTicks, StopTicks, Windows.Where(w => keep(w.Label)).ToList(), KeysReadBack, LostWrites, ReadBackFailures, Errors);
+
     /// <summary>Outside them: the requests that overlap no window; the rate of the answers that came outside every window, over the rest of the run's time.</summary>
     public KvFigures Outside => Figures(Samples.Where(s => !InAnyWindow(s)), Math.Max(1e-9, Seconds(StartTicks, StopTicks) - WindowSeconds), Samples.Count(s => !EndsInAnyWindow(s)));
 
@@ -65,6 +69,9 @@ public sealed class KvLoadReport
 
     /// <summary>The longest gap on any connection that overlaps a window (an update); default when none does.</summary>
     public KvGap LongestGapDuringWindows => Gaps().Where(g => Windows.Any(w => g.From < w.End && g.To > w.Start)).DefaultIfEmpty().MaxBy(g => g.To - g.From);
+
+    /// <summary>The longest gap on any connection that overlaps no window: the pauses the service has anyway (the yardstick for the one above).</summary>
+    public KvGap LongestGapOutsideWindows => Gaps().Where(g => !Windows.Any(w => g.From < w.End && g.To > w.Start)).DefaultIfEmpty().MaxBy(g => g.To - g.From);
 
     private bool EndsInAnyWindow(KvSample s)
     {
