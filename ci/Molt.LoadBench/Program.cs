@@ -83,6 +83,17 @@ public static class Program
             var v = load.Window("refused at signature (verify)", () => daemon.Push(badSignature));
             if (v.Status != 403) error = $"bad-signature push: {v}";
             Thread.Sleep(250);
+            // The same bytes PUT to the KV service on a fourth connection: the network's share, with no daemon involved.
+            var k = load.Window("kv PUT of as many bytes", () =>
+            {
+                using var c = HttpConnection.Open(o.Kv, TimeSpan.FromSeconds(30));
+                return c.Send("PUT", "/kv/loadbench-upload", garbage, "Connection: close\r\n").Status;
+            });
+            if (k is not (201 or 204)) error = $"kv PUT of {garbage.Length} bytes: {k}";
+            Thread.Sleep(250);
+            // A small daemon request: GET /status (no upload, no log line).
+            load.Window("daemon GET /status", () => daemon.Status());
+            Thread.Sleep(250);
         }
         Thread.Sleep(500);
         var report = load.Stop();
