@@ -92,7 +92,7 @@ public static class Program
             if (k is not (201 or 204)) error = $"kv PUT of {garbage.Length} bytes: {k}";
             Thread.Sleep(250);
             // A small daemon request: GET /status (no upload, no log line).
-            load.Window("daemon GET /status", () => daemon.Status());
+            load.Window(ControlLabel, () => daemon.Status());
             Thread.Sleep(250);
         }
         Thread.Sleep(500);
@@ -107,6 +107,8 @@ public static class Program
         if (!clean) Console.Error.WriteLine("molt-loadbench: requests failed or writes were lost:\n" + report.Problems());
         return clean ? 0 : 1;
     }
+
+    private const string ControlLabel = "daemon GET /status";
 
     private static bool IsUpdate(string label) => label.StartsWith("push ", StringComparison.Ordinal) || label == "rollback";
 
@@ -161,8 +163,11 @@ public static class Program
             var one = all.OnlyWindows(l => l == label).During;
             rows.Add(($"update   during   {label,-26} {one}", Json(new { bench = "net.update.kv.during_one", arch = o.Arch, cpus = o.Cpus, window = label, requests = one.Requests, requests_per_second = Math.Round(one.RatePerSecond), rate_over_outside = Math.Round(outside.RatePerSecond > 0 ? one.RatePerSecond / outside.RatePerSecond : 0, 3), p99_ms = Math.Round(one.P99Us / 1000, 3) })));
         }
-        rows.Add(($"update   ratio    during/outside: rate {F(rateRatio)}x (target >= 0.9), p99 {F(p99Ratio)}x (target <= 2); {report.Failed} failed, {report.Wrong} wrong, {report.LostWrites.Count} lost of {report.KeysReadBack} keys read back",
-            Json(new { bench = "net.update.kv.ratio", arch = o.Arch, cpus = o.Cpus, rate_during_over_outside = Math.Round(rateRatio, 3), p99_during_over_outside = Math.Round(p99Ratio, 3), failed = report.Failed, wrong = report.Wrong, lost_writes = report.LostWrites.Count, keys_read_back = report.KeysReadBack })));
+        // The control: windows of a trivial daemon request (GET /status), measured the same way.
+        var control = all.OnlyWindows(l => l == ControlLabel).During;
+        double controlRatio = outside.RatePerSecond > 0 ? control.RatePerSecond / outside.RatePerSecond : 0;
+        rows.Add(($"update   ratio    during/outside: rate {F(rateRatio)}x (target >= 0.9), p99 {F(p99Ratio)}x (target <= 2); control (GET /status windows) rate {F(controlRatio)}x; {report.Failed} failed, {report.Wrong} wrong, {report.LostWrites.Count} lost of {report.KeysReadBack} keys read back",
+            Json(new { bench = "net.update.kv.ratio", arch = o.Arch, cpus = o.Cpus, rate_during_over_outside = Math.Round(rateRatio, 3), p99_during_over_outside = Math.Round(p99Ratio, 3), control_rate_over_outside = Math.Round(controlRatio, 3), failed = report.Failed, wrong = report.Wrong, lost_writes = report.LostWrites.Count, keys_read_back = report.KeysReadBack })));
 
         long kernelBlocked = pushes.Values.SelectMany(l => l).Select(a => a.Timing("max_blocked"))
             .Concat(rollbacks.Select(r => r.Json.TryGetProperty("max_blocked_us", out var v) ? v.GetInt64() : 0)).DefaultIfEmpty(0).Max();
