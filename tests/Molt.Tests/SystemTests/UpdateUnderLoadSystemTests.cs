@@ -220,6 +220,10 @@ public class UpdateUnderLoadSystemTests(ITestOutputHelper output)
                 Unchanged(daemon, before, reset ? "dropped upload (reset)" : "dropped upload (close)");
             }
 
+            // The time-out and the two dropped uploads, each logged by the daemon as abandoned.
+            int abandoned = kernel.Log.Split('\n').Count(l => l.Contains($"POST /patches: upload abandoned after") && l.Contains($"of {good.Length} bytes; nothing applied"));
+            Assert.True(abandoned == 3, $"expected 3 abandoned uploads in the log, found {abandoned}:\n{kernel.Log}");
+
             var after = daemon.Status();
             output.WriteLine($"heap_bytes_in_use: {heap} before, {after.HeapBytesInUse} after");
             Assert.True(after.HeapBytesInUse == heap, $"the heap's bytes in use moved from {heap} to {after.HeapBytesInUse}: something was kept");
