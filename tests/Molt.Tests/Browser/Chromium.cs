@@ -17,13 +17,14 @@ public static class Chromium
 
     /// <summary>
     /// Why browser tests can't run here, or null if they can. Under CI
-    /// (<c>CI=true</c>) a missing browser is never a skip: image/deps.sh
-    /// installs it there, so its absence is a failure the test reports.
+    /// (.ci/run sets <c>MOLT_REQUIRE_CHROMIUM=1</c>; or <c>CI=true</c>) a
+    /// missing browser is never a skip: image/deps.sh installs it there, so
+    /// its absence is a failure the test reports.
     /// </summary>
     public static string? Unavailable()
     {
         if (File.Exists(ExecutablePath)) return null;
-        if (Environment.GetEnvironmentVariable("CI") == "true") return null;
+        if (Environment.GetEnvironmentVariable("MOLT_REQUIRE_CHROMIUM") == "1" || Environment.GetEnvironmentVariable("CI") == "true") return null;
         return $"{ExecutablePath} is not installed (bash image/deps.sh installs the Debian package chromium)";
     }
 
