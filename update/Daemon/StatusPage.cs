@@ -1,3 +1,5 @@
+using System;
+
 namespace Molt.Update.Daemon
 {
     /// <summary>
