@@ -106,3 +106,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         _gate.Dispose();
     }
 }
+
+/// <summary>The theory form of <see cref="ChromiumFactAttribute"/> (rows may skip on their own, e.g. <c>OnArch</c>).</summary>
+public sealed class ChromiumTheoryAttribute : TheoryAttribute
+{
+    /// <summary>Skips unless chromium is there.</summary>
+    public ChromiumTheoryAttribute() => Skip = Chromium.Unavailable();
+}
