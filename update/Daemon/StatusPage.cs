@@ -44,6 +44,9 @@ td.n{text-align:right;font-family:ui-monospace,monospace}
 tr.refused td{color:#b3261e}tr.rolled_back td{color:#8a5a00}
 .empty{color:#5a6470;font-style:italic;margin:4px 0}
 #busy.on{color:#8a5a00}
+.wide{grid-column:span 2}
+td[data-f=reason]{white-space:normal;min-width:220px}
+#classes{width:auto;min-width:320px}
 </style></head>
 <body>
 <header><h1>Molt</h1><span>live update status</span>
@@ -57,7 +60,7 @@ tr.refused td{color:#b3261e}tr.rolled_back td{color:#8a5a00}
 <div><dt>Uptime</dt><dd id="uptime" data-testid="uptime">-</dd></div>
 <div><dt>Patch level</dt><dd id="level" data-testid="level">-</dd></div>
 <div><dt>Last sequence</dt><dd id="last-sequence">-</dd></div>
-<div><dt>Update in progress</dt><dd id="busy" data-testid="busy">-</dd></div>
+<div class="wide"><dt>Update in progress</dt><dd id="busy" data-testid="busy">-</dd></div>
 <div><dt>Heap in use</dt><dd id="heap">-</dd></div>
 </dl>
 <h2>Patch stack (bottom first)</h2>
