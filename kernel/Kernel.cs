@@ -129,12 +129,16 @@ namespace Molt
                 Panic.Fail("this is the release kernel: the tests and benchmarks are in molt-test.elf");
 #endif
 
-            // ---- network stack: the stack and the KV service on the NIC the driver found (config: ip=, gw=, kv.port=) ----
+            // ---- network stack: the stack, the KV service and the update daemon on the NIC the driver found (config: ip=, gw=, kv.port=, update.port=) ----
             if (Net.NetDevices.First != null)
             {
                 Net.NetConfig net = Net.NetStack.ConfigFromCommandLine();
                 Net.NetStack stack = Net.NetStack.Start(Net.NetDevices.First, net);
                 if (stack != null && net.KvPort > 0) Services.Kv.KvHttp.Start(stack, (ushort)net.KvPort, 4);
+                ulong updatePort = Update.Daemon.UpdateDaemon.DefaultPort, maxBundle = Update.Daemon.UpdateDaemon.DefaultMaxBundle;
+                if (cmd.TryGetNumber("update.port", out ulong p)) updatePort = p;
+                if (cmd.TryGetNumber("update.max_bundle", out ulong m)) maxBundle = m;
+                if (stack != null && updatePort > 0) Update.Daemon.UpdateDaemon.Start(stack, (int)updatePort, (int)maxBundle);
             }
             // ---- end network stack ----
 

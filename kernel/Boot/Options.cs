@@ -81,6 +81,8 @@ namespace Molt.Boot
             Option.Count("net.conns", 2, 4096, "most TCP connections at once (default from NetConfig)"),
             Option.Count("patch.apply", 0, 3_600_000, "apply the boot module's *.bundle files this many ms after boot (docs/patching.md)"),
             Option.Count("patch.rollback", 0, 64, "after patch.apply, roll back to this patch level"),
+            Option.Count("update.port", 0, 65535, "TCP port of the update daemon (default 7777; 0 turns it off; docs/update-daemon.md)"),
+            Option.Count("update.max_bundle", 4096, 17 * 1024 * 1024, "largest bundle the update daemon takes, in bytes (default 4 MiB; allocated at boot)"),
         };
 
         /// <summary>The kinds <c>fault=</c> accepts (kernel/Diagnostics/Faults.cs).</summary>

@@ -73,7 +73,7 @@ namespace Molt.Services.Kv
                     else res.Text(404, "no such key\n");
                     return;
                 default:
-                    res.Text(405, "method not allowed\n"); res.AllowKv = true;
+                    res.Text(405, "method not allowed\n"); res.Allow = "GET, PUT, DELETE";
                     return;
             }
         }

@@ -7,7 +7,8 @@ using Spectre.Console;
 
 // The `molt` host tool (docs/patching.md). Every failure is one line on
 // stderr, "molt: error: <reason>", and a non-zero exit status:
-// 1 for a failed command, 2 for a bad command line.
+// 1 for a failed command, 2 for a bad command line (and, for the daemon
+// commands, 3 busy, 4 unreachable: tools/Molt.Cli/Daemon/ExitCodes.cs).
 return Cli.Run(args);
 
 namespace Molt.Cli
@@ -32,7 +33,7 @@ namespace Molt.Cli
             catch (CliError e)
             {
                 Console.Error.WriteLine($"molt: error: {OneLine(e.Message)}");
-                return 1;
+                return e.ExitCode;
             }
             catch (IOException e)
             {
@@ -74,7 +75,7 @@ namespace Molt.Cli
 
         private static RootCommand BuildCommands()
         {
-            var root = new RootCommand("molt: keys and signed live patches for the Molt kernel (docs/patching.md).");
+            var root = new RootCommand("molt: keys and signed live patches for the Molt kernel, and pushing them to a running one (docs/patching.md, docs/update-daemon.md).");
 
             // ---- keygen ----
             var keyDir = new Option<string>("--output", "-o") { Description = "Folder for the key pair", DefaultValueFactory = _ => "." };
@@ -174,6 +175,9 @@ namespace Molt.Cli
                 return 0;
             });
             patch.Subcommands.Add(inspect);
+
+            // ---- push, status, rollback (a running kernel's update daemon) ----
+            DaemonCommands.AddTo(root);
             return root;
         }
 

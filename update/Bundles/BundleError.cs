@@ -47,6 +47,17 @@ namespace Molt.Update.Bundles
         UnknownSigner,
         // The signature (update/Trust).
         BadSignature,
+        // Rollback requests (RollbackReader, RollbackPolicy); the other
+        // checks reuse the codes above (Truncated, UnknownVersion,
+        // UnknownArch, ReservedNotZero, UnknownSigner, BadSignature).
+        RollbackBadMagic,
+        RollbackTooLong,
+        RollbackBadTotalSize,
+        RollbackBadLevels,
+        RollbackWrongArch,
+        RollbackWrongBuildId,
+        RollbackStaleLevel,
+        RollbackStaleSequence,
     }
 
     /// <summary>
@@ -118,6 +129,14 @@ namespace Molt.Update.Bundles
                 case BundleErrorCode.ReplayedSequence: return "sequence number is not above the last accepted one (replay)";
                 case BundleErrorCode.UnknownSigner: return "signer key id is not the trusted key's";
                 case BundleErrorCode.BadSignature: return "Ed25519 signature does not verify";
+                case BundleErrorCode.RollbackBadMagic: return "bad magic: not a Molt rollback request (expected \"MOLTRLBK\")";
+                case BundleErrorCode.RollbackTooLong: return "longer than a rollback request (136 bytes)";
+                case BundleErrorCode.RollbackBadTotalSize: return "declared total size is not 136";
+                case BundleErrorCode.RollbackBadLevels: return "to level is not below from level";
+                case BundleErrorCode.RollbackWrongArch: return "rollback request is for another architecture";
+                case BundleErrorCode.RollbackWrongBuildId: return "rollback request targets another kernel build";
+                case BundleErrorCode.RollbackStaleLevel: return "rollback request was signed at another patch level (stale or replayed)";
+                case BundleErrorCode.RollbackStaleSequence: return "rollback request was signed for another top patch (stale or replayed)";
                 default: return "unknown error";
             }
         }

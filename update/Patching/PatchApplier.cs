@@ -160,11 +160,11 @@ namespace Molt.Update.Patching
             request.Free(); // the update core keeps its own copy of what it changed
 
             // 9. Record.
+            report.TotalNs = Clock.NanosecondsSinceBoot() - start;
             PatchStack.Push(module, in bundle, name, swap.Level, swapped, report.PublishedBefore, in report);
             report.Level = PatchStack.Level;
             report.Step = PatchStep.Committed;
             report.Reason = "applied";
-            report.TotalNs = Clock.NanosecondsSinceBoot() - start;
             return report;
         }
 

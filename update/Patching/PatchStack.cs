@@ -13,6 +13,8 @@ namespace Molt.Update.Patching
         public int UpdateLevel;
         public ulong AppliedAtNs;
         public ulong TotalNs, MaxBlockedNs;
+        /// <summary>Bytes of patch memory its module occupies.</summary>
+        public ulong ModuleBytes;
         public string Name;
         /// <summary>Classes published from this index on are this patch's (<see cref="PatchTargets"/>).</summary>
         public int PublishedFrom;
@@ -54,6 +56,7 @@ namespace Molt.Update.Patching
                 AppliedAtNs = Time.Clock.NanosecondsSinceBoot(),
                 TotalNs = report.TotalNs,
                 MaxBlockedNs = report.MaxBlockedNs,
+                ModuleBytes = report.ModuleBytes,
                 Name = name,
             };
             s_records[s_depth++] = r;

@@ -4,7 +4,14 @@ using System;
 namespace Molt.Net.Http
 {
     public enum RequestMethod { None, Get, Head, Put, Post, Delete, Other }
-    public enum HttpParse { NeedMore, Complete, Error }
+    public enum HttpParse
+    {
+        NeedMore,
+        Complete,
+        Error,
+        /// <summary>The head of a request with a body is parsed and no body byte is read yet (only with <see cref="HttpRequestParser.StopAtHead"/>).</summary>
+        HeadReady,
+    }
 
     /// <summary>
     /// An HTTP/1.1 request parser: a pure state machine over bytes (no
@@ -19,6 +26,16 @@ namespace Molt.Net.Http
     /// 501, both Content-Length and chunked 400), 3. the body: Content-Length
     /// bytes, or chunks (size line, data, CRLF; the last chunk, trailers),
     /// copied into a bounded body buffer (beyond it: 413).
+    ///
+    /// A server that decides per request where a body goes (or whether it
+    /// is wanted at all) sets <see cref="StopAtHead"/>: the parser then
+    /// stops between 2 and 3 with <see cref="HttpParse.HeadReady"/>, and
+    /// the caller may redirect the body into a buffer of its own
+    /// (<see cref="ReceiveBodyInto"/>) or drop it (<see cref="DiscardBody"/>)
+    /// before feeding on. The limit for the head's Content-Length is
+    /// <c>maxBodyBytes</c>; the parser's own buffer may be smaller
+    /// (<c>storedBodyBytes</c>), and a body that outgrows the buffer it is
+    /// read into is refused with 413 all the same.
     /// </summary>
     public sealed class HttpRequestParser
     {
@@ -26,6 +43,8 @@ namespace Molt.Net.Http
 
         private readonly byte[] _head;
         private readonly byte[] _body;
+        private readonly int _maxBody;
+        private byte[] _sink;        // where this request's body goes: _body, a caller's buffer, or null (discarded)
         private S _state;
         private int _headLength;
         private long _remaining;     // Content-Length bytes, or the current chunk's bytes, still to come
@@ -42,10 +61,14 @@ namespace Molt.Net.Http
         /// <summary>The status to answer with when <see cref="HttpParse.Error"/> was returned.</summary>
         public int ErrorStatus;
 
-        public HttpRequestParser(int maxHeadBytes, int maxBodyBytes)
+        /// <summary>Stop with <see cref="HttpParse.HeadReady"/> once a head announcing a body is parsed.</summary>
+        public bool StopAtHead;
+
+        public HttpRequestParser(int maxHeadBytes, int maxBodyBytes, int storedBodyBytes = -1)
         {
             _head = new byte[maxHeadBytes];
-            _body = new byte[maxBodyBytes];
+            _body = new byte[storedBodyBytes < 0 ? maxBodyBytes : storedBodyBytes];
+            _maxBody = maxBodyBytes;
             Reset();
         }
 
@@ -53,8 +76,18 @@ namespace Molt.Net.Http
 
         public ReadOnlySpan<byte> Head => new ReadOnlySpan<byte>(_head, 0, _headLength);
         public ReadOnlySpan<byte> Target => new ReadOnlySpan<byte>(_head, TargetStart, TargetLength);
-        public ReadOnlySpan<byte> Body => new ReadOnlySpan<byte>(_body, 0, BodyLength);
-        public int MaxBody => _body.Length;
+        /// <summary>The body read so far (empty when discarded).</summary>
+        public ReadOnlySpan<byte> Body => _sink == null ? default : new ReadOnlySpan<byte>(_sink, 0, BodyLength);
+        public int MaxBody => _maxBody;
+
+        /// <summary>At <see cref="HttpParse.HeadReady"/>: this request's body goes into <paramref name="buffer"/> (its length is the limit).</summary>
+        public void ReceiveBodyInto(byte[] buffer) => _sink = buffer;
+
+        /// <summary>At <see cref="HttpParse.HeadReady"/>: this request's body is read and dropped (its length still counted).</summary>
+        public void DiscardBody() => _sink = null;
+
+        /// <summary>Bytes the body may still take in the buffer it is read into.</summary>
+        private long BodyRoom => (_sink == null ? _maxBody : _sink.Length) - BodyLength;
         /// <summary>The body buffer itself; the response borrows it once the handler has read the request.</summary>
         public byte[] BodyStorage => _body;
         /// <summary>The head is parsed and the body (if any) is being read: time for "100 Continue".</summary>
@@ -67,6 +100,7 @@ namespace Molt.Net.Http
             _state = S.Head; _headLength = 0; _remaining = 0; _lineLength = 0; _chunkSize = 0; _chunkSizeDigits = false; _chunkExt = false;
             Method = RequestMethod.None; TargetStart = TargetLength = 0; Version = 0; ContentLength = -1;
             Chunked = KeepAlive = ExpectContinue = HasHost = false; BodyLength = 0; ErrorStatus = 0;
+            _sink = _body;
         }
 
         private HttpParse Fail(int status) { ErrorStatus = status; _state = S.Failed; return HttpParse.Error; }
@@ -94,14 +128,16 @@ namespace Molt.Net.Http
                                 if (Chunked) _state = S.ChunkSize;
                                 else if (ContentLength > 0) { _state = S.Body; _remaining = ContentLength; }
                                 else { _state = S.Done; consumed = i; return HttpParse.Complete; }
+                                if (StopAtHead) { consumed = i; return HttpParse.HeadReady; }
                             }
                             break;
                         }
                     case S.Body:
                         {
+                            if (_remaining > BodyRoom) { consumed = i; return Fail(413); }
                             int n = data.Length - i;
                             if (n > _remaining) n = (int)_remaining;
-                            data.Slice(i, n).CopyTo(new Span<byte>(_body, BodyLength, n));
+                            if (_sink != null) data.Slice(i, n).CopyTo(new Span<byte>(_sink, BodyLength, n));
                             BodyLength += n; _remaining -= n; i += n;
                             if (_remaining == 0) { _state = S.Done; consumed = i; return HttpParse.Complete; }
                             break;
@@ -115,7 +151,7 @@ namespace Molt.Net.Http
                                 if (!_chunkSizeDigits) { consumed = i; return Fail(400); }
                                 _lineLength = 0; _chunkSizeDigits = false; _chunkExt = false;
                                 if (_chunkSize == 0) { _state = S.Trailer; break; }
-                                if (BodyLength + _chunkSize > _body.Length) { consumed = i; return Fail(413); }
+                                if (_chunkSize > BodyRoom) { consumed = i; return Fail(413); }
                                 _remaining = _chunkSize; _chunkSize = 0; _state = S.ChunkData;
                                 break;
                             }
@@ -124,14 +160,14 @@ namespace Molt.Net.Http
                             int d = Hex(b);
                             if (d < 0) { consumed = i; return Fail(400); }
                             _chunkSize = _chunkSize * 16 + d; _chunkSizeDigits = true;
-                            if (_chunkSize > _body.Length) { consumed = i; return Fail(413); }
+                            if (_chunkSize > _maxBody) { consumed = i; return Fail(413); }
                             break;
                         }
                     case S.ChunkData:
                         {
                             int n = data.Length - i;
                             if (n > _remaining) n = (int)_remaining;
-                            data.Slice(i, n).CopyTo(new Span<byte>(_body, BodyLength, n));
+                            if (_sink != null) data.Slice(i, n).CopyTo(new Span<byte>(_sink, BodyLength, n));
                             BodyLength += n; _remaining -= n; i += n;
                             if (_remaining == 0) { _state = S.ChunkDataEnd; _lineLength = 0; }
                             break;
@@ -258,7 +294,7 @@ namespace Molt.Net.Http
             if (Version == 11 && !HasHost) return 400;
             if (te && ContentLength >= 0) return 400; // request smuggling guard (RFC 9112 6.1)
             Chunked = te;
-            if (ContentLength > _body.Length) return 413;
+            if (ContentLength > _maxBody) return 413;
             if ((Method == RequestMethod.Put || Method == RequestMethod.Post) && !Chunked && ContentLength < 0) return 411;
             if (ContentLength < 0) ContentLength = 0;
             return 0;

@@ -16,15 +16,18 @@ namespace Molt.Net.Http
         public int Status;
         public int BodyLength;
         public bool Close;
-        public bool AllowKv;     // adds "Allow: GET, PUT, DELETE" (405)
+        /// <summary>An Allow header when set (405): the methods, a constant string.</summary>
+        public string Allow;
         public bool RetryAfter;  // adds "Retry-After: 1" (503)
+        /// <summary>A Content-Type header when set (a constant string).</summary>
+        public string ContentType;
 
         public void Attach(byte[] bodyBuffer) => _body = bodyBuffer;
         public void Free() => NetPlatform.Free(_head);
         public Span<byte> BodyBuffer => new Span<byte>(_body);
         public ReadOnlySpan<byte> Body => new ReadOnlySpan<byte>(_body, 0, BodyLength);
 
-        public void Begin() { Status = 200; BodyLength = 0; Close = false; AllowKv = false; RetryAfter = false; }
+        public void Begin() { Status = 200; BodyLength = 0; Close = false; Allow = null; RetryAfter = false; ContentType = null; }
 
         /// <summary>A short ASCII body (error pages, confirmations).</summary>
         public void Text(int status, string text)
@@ -44,13 +47,16 @@ namespace Molt.Net.Http
                 case 201: return "Created";
                 case 204: return "No Content";
                 case 400: return "Bad Request";
+                case 403: return "Forbidden";
                 case 404: return "Not Found";
                 case 405: return "Method Not Allowed";
                 case 408: return "Request Timeout";
                 case 411: return "Length Required";
                 case 413: return "Content Too Large";
                 case 414: return "URI Too Long";
+                case 409: return "Conflict";
                 case 417: return "Expectation Failed";
+                case 422: return "Unprocessable Content";
                 case 431: return "Request Header Fields Too Large";
                 case 500: return "Internal Server Error";
                 case 501: return "Not Implemented";
@@ -71,8 +77,9 @@ namespace Molt.Net.Http
             n = Put(n, "\r\nContent-Length: ");
             n = PutNumber(n, Status == 204 ? 0 : BodyLength);
             n = Put(n, keepAlive ? "\r\nConnection: keep-alive" : "\r\nConnection: close");
-            if (AllowKv) n = Put(n, "\r\nAllow: GET, PUT, DELETE");
+            if ((object)Allow != null) { n = Put(n, "\r\nAllow: "); n = Put(n, Allow); }
             if (RetryAfter) n = Put(n, "\r\nRetry-After: 1");
+            if ((object)ContentType != null) { n = Put(n, "\r\nContent-Type: "); n = Put(n, ContentType); }
             n = Put(n, "\r\n\r\n");
             return new ReadOnlySpan<byte>(_head, 0, n);
         }
@@ -98,6 +105,23 @@ namespace Molt.Net.Http
     {
         /// <summary>Fills <paramref name="response"/> for a complete request. Must not block.</summary>
         void Handle(HttpRequestParser request, HttpResponse response);
+    }
+
+    /// <summary>
+    /// A handler that decides on a request with a body before the body is
+    /// read (<see cref="HttpSession"/>, steps 1-4).
+    /// </summary>
+    public interface IHttpAdmission
+    {
+        /// <summary>
+        /// True to read the body (into the parser's buffer, or into one the
+        /// handler names with <see cref="HttpRequestParser.ReceiveBodyInto"/>);
+        /// false with <paramref name="response"/> filled to answer without it.
+        /// </summary>
+        bool Admit(HttpRequestParser request, HttpResponse response);
+
+        /// <summary>An admitted request ended before the handler saw it whole.</summary>
+        void Abandoned(HttpRequestParser request);
     }
 
     /// <summary>A byte stream the server loop reads requests from and writes answers to.</summary>

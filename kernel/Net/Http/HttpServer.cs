@@ -33,7 +33,8 @@ namespace Molt.Net.Http
         public volatile bool Stopping;
         public long Connections;
 
-        public HttpServer(NetStack stack, ushort port, int workers, int backlog, int maxHead, int maxBody, IHttpHandler handler)
+        /// <param name="storedBody">Bytes of each worker's own body buffer when smaller than <paramref name="maxBody"/> (a handler that admits bodies into its own buffer: <see cref="IHttpAdmission"/>); -1 for maxBody.</param>
+        public HttpServer(NetStack stack, ushort port, int workers, int backlog, int maxHead, int maxBody, IHttpHandler handler, int storedBody = -1)
         {
             Stack = stack; Handler = handler;
             Listener = stack.Listen(port, backlog);
@@ -41,7 +42,7 @@ namespace Molt.Net.Http
             _transports = new SocketTransport[workers];
             for (int i = 0; i < workers; i++)
             {
-                Sessions[i] = new HttpSession(maxHead, maxBody);
+                Sessions[i] = new HttpSession(maxHead, maxBody, storedBody: storedBody);
                 _transports[i] = new SocketTransport { Stack = stack };
             }
         }

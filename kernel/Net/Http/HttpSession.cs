@@ -10,6 +10,19 @@ namespace Molt.Net.Http
     /// after any 4xx from the parser), 408 when a started request does not
     /// complete in time. One session object per worker, reused for every
     /// connection; it owns its buffers (allocated once).
+    ///
+    /// A handler that is also an <see cref="IHttpAdmission"/> sees each
+    /// request with a body at its head, before the body is read:
+    /// 1. The parser stops at the head (<see cref="HttpParse.HeadReady"/>).
+    /// 2. <see cref="IHttpAdmission.Admit"/> admits it (and may redirect
+    ///    the body into a buffer of its own) or answers it at once.
+    /// 3. Admitted: the body is read; "100 Continue" goes out if asked for.
+    ///    Answered: with "Expect: 100-continue" the answer goes out now and
+    ///    the connection closes (the client has not sent the body); without
+    ///    it the body is read and dropped, then the answer goes out.
+    /// 4. An admitted request that never reaches the handler (the peer
+    ///    left, a time-out, a malformed body) is handed back through
+    ///    <see cref="IHttpAdmission.Abandoned"/> exactly once.
     /// </summary>
     public sealed class HttpSession
     {
@@ -22,9 +35,11 @@ namespace Molt.Net.Http
 
         private static readonly byte[] Continue = { (byte)'H', (byte)'T', (byte)'T', (byte)'P', (byte)'/', (byte)'1', (byte)'.', (byte)'1', (byte)' ', (byte)'1', (byte)'0', (byte)'0', (byte)' ', (byte)'C', (byte)'o', (byte)'n', (byte)'t', (byte)'i', (byte)'n', (byte)'u', (byte)'e', (byte)'\r', (byte)'\n', (byte)'\r', (byte)'\n' };
 
-        public HttpSession(int maxHead, int maxBody, int inputBuffer = 16 * 1024)
+        private bool _admitted, _answered;
+
+        public HttpSession(int maxHead, int maxBody, int inputBuffer = 16 * 1024, int storedBody = -1)
         {
-            Parser = new HttpRequestParser(maxHead, maxBody);
+            Parser = new HttpRequestParser(maxHead, maxBody, storedBody);
             _in = new byte[inputBuffer];
         }
 
@@ -32,6 +47,15 @@ namespace Molt.Net.Http
 
         /// <summary>Runs until the peer closes, an error, a time-out or a non-keep-alive answer. The caller closes the connection.</summary>
         public void Serve(IHttpTransport t, IHttpHandler handler)
+        {
+            IHttpAdmission admission = handler as IHttpAdmission;
+            Parser.StopAtHead = admission != null;
+            _admitted = _answered = false;
+            ServeRequests(t, handler, admission);
+            if (_admitted) { _admitted = false; admission.Abandoned(Parser); }
+        }
+
+        private void ServeRequests(IHttpTransport t, IHttpHandler handler, IHttpAdmission admission)
         {
             int start = 0, have = 0;
             bool sentContinue = false;
@@ -52,15 +76,40 @@ namespace Molt.Net.Http
                 HttpParse st = Parser.Feed(new ReadOnlySpan<byte>(_in, start, have), out int used);
                 start += used; have -= used;
                 if (st == HttpParse.Error) { Error(t, Parser.ErrorStatus); return; }
+                if (st == HttpParse.HeadReady)
+                {
+                    Response.Attach(ParserBody());
+                    Response.Begin();
+                    if (admission.Admit(Parser, Response))
+                    {
+                        _admitted = true;
+                        if (Parser.ExpectContinue && !sentContinue) { t.Write(Continue); sentContinue = true; }
+                        continue;
+                    }
+                    if (Parser.ExpectContinue)
+                    {
+                        t.Write(Response.BuildHead(false));
+                        if (Response.BodyLength > 0) t.Write(Response.Body);
+                        return;
+                    }
+                    Parser.DiscardBody();
+                    _answered = true;
+                    continue;
+                }
                 if (st == HttpParse.NeedMore)
                 {
                     if (Parser.ExpectContinue && Parser.HeadDone && !sentContinue) { t.Write(Continue); sentContinue = true; }
                     continue;
                 }
                 Requests++;
-                Response.Attach(ParserBody());
-                Response.Begin();
-                handler.Handle(Parser, Response);
+                if (_answered) _answered = false; // the answer Admit gave is ready in Response
+                else
+                {
+                    _admitted = false; // the handler takes the request over
+                    Response.Attach(ParserBody());
+                    Response.Begin();
+                    handler.Handle(Parser, Response);
+                }
                 bool keep = Parser.KeepAlive && !Response.Close;
                 if (!t.Write(Response.BuildHead(keep))) return;
                 if (Parser.Method != RequestMethod.Head && Response.Status != 204 && Response.BodyLength > 0 && !t.Write(Response.Body)) return;

@@ -143,7 +143,7 @@ public class HttpTests
     }
 
     /// <summary>A transport that hands out scripted chunks and records what the server writes.</summary>
-    private sealed class ScriptTransport : IHttpTransport
+    internal sealed class ScriptTransport : IHttpTransport
     {
         private readonly Queue<byte[]?> _chunks = new();
         public readonly MemoryStream Output = new();

@@ -69,7 +69,7 @@ namespace Molt.Net.Kv
                     else res.Text(404, "no such key\n");
                     return;
                 default:
-                    res.Text(405, "method not allowed\n"); res.AllowKv = true;
+                    res.Text(405, "method not allowed\n"); res.Allow = "GET, PUT, DELETE";
                     return;
             }
         }
