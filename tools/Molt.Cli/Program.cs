@@ -136,15 +136,23 @@ namespace Molt.Cli
             var rootOpt = new Option<string?>("--root") { Description = "The Molt tree (default: $MOLT_ROOT, else the nearest folder above holding bflat.props)" };
             var kernelOpt = new Option<string>("--kernel") { Description = "Which kernel build to target: release (build/<arch>/molt.elf, what make run boots) or test (molt-test.elf)", DefaultValueFactory = _ => "release" };
             kernelOpt.AcceptOnlyFromAmong("release", "test");
+            var sequenceOpt = new Option<ulong?>("--sequence") { Description = "Sign with this sequence number instead of patch.json's (re-pushing a patch after a rollback needs a higher one: the kernel never takes a sequence twice)" };
+            var baseLevelOpt = new Option<uint?>("--base-level") { Description = "Stack on this patch level instead of patch.json's baseLevel" };
             var build = new Command("build", "Compile a patch against the exact kernel build it targets (csc, the patch rules, ilc --multifile), then pack and sign the bundle.")
             {
-                buildDir, arch, signKey, buildOut, rootOpt, kernelOpt, noKeep,
+                buildDir, arch, signKey, buildOut, rootOpt, kernelOpt, sequenceOpt, baseLevelOpt, noKeep,
             };
             build.SetAction(r =>
             {
                 string dir = r.GetValue(buildDir)!;
                 if (!Directory.Exists(dir)) throw new CliError($"{dir} is not a folder");
                 PatchManifest m = PatchManifest.Load(dir);
+                if (r.GetValue(sequenceOpt) is ulong sequence)
+                {
+                    if (sequence == 0) throw new CliError("--sequence must be at least 1");
+                    m.Sequence = sequence;
+                }
+                if (r.GetValue(baseLevelOpt) is uint baseLevel) m.BaseLevel = baseLevel;
                 Toolchain tc = Toolchain.Find(r.GetValue(rootOpt));
                 tc.Kernel = r.GetValue(kernelOpt)!;
                 string archChoice = r.GetValue(arch) ?? m.Arch;
