@@ -24,6 +24,10 @@ namespace Molt.Update.Daemon
             json.Key("busy");
             if (busyLength == 0) json.Null(); else json.String(busy.Slice(0, busyLength));
             json.Field("heap_bytes_in_use", Heap.BytesInUse);
+            // Patch address space is never reused, so "reserved" grows with every link ever tried:
+            // a bundle refused before the link (parse, signature, policy) leaves it unchanged.
+            json.Field("patch_memory_reserved_bytes", Linker.PatchMemory.Reserved);
+            json.Field("patch_memory_frames_in_use", Linker.PatchMemory.FramesInUse);
 
             json.Key("patches");
             json.BeginArray();

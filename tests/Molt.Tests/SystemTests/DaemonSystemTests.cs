@@ -102,8 +102,18 @@ public class DaemonSystemTests
         var page = await s_http.GetAsync(k.UpdateUri);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
 
+        // A bundle whose signature is off by one bit is refused before a byte reaches patch memory.
+        byte[] forged = File.ReadAllBytes(first); forged[^1] ^= 1;
+        var (code, refused) = await Post(k, "patches", forged);
+        Assert.Equal(HttpStatusCode.Forbidden, code);
+        Assert.Equal("signature", refused.GetProperty("step").GetString());
+        JsonElement afterForged = await Status(k);
+        Assert.Equal(s.GetProperty("patch_memory_reserved_bytes").GetInt64(), afterForged.GetProperty("patch_memory_reserved_bytes").GetInt64());
+        Assert.Equal(s.GetProperty("patch_memory_frames_in_use").GetInt64(), afterForged.GetProperty("patch_memory_frames_in_use").GetInt64());
+
         // Push, then a signed rollback; its replay is stale.
-        var (code, applied) = await Post(k, "patches", File.ReadAllBytes(first));
+        JsonElement applied;
+        (code, applied) = await Post(k, "patches", File.ReadAllBytes(first));
         Assert.True(code == HttpStatusCode.OK, applied.ToString() + context());
         Assert.Equal(1, applied.GetProperty("level").GetInt32());
         foreach (string t in new[] { "receive", "verify", "link", "init", "swap", "total" })
@@ -152,7 +162,7 @@ public class DaemonSystemTests
 
         // The history tells it all, oldest first.
         string[] events = s.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("event").GetString()!).ToArray();
-        Assert.Equal(["applied", "rolled_back", "refused", "applied"], events);
+        Assert.Equal(["refused", "applied", "rolled_back", "refused", "applied"], events);
         Assert.Contains("POST /rollback: rolled back from level 1 to level 0", k.Log);
     }
 
