@@ -11,7 +11,7 @@ namespace Molt.Update.Daemon
     /// page in chromium (tests/Molt.Tests/Browser).
     ///
     /// Contract with the tests: stable ids (#build-id, #arch, #cpus, #uptime,
-    /// #level, #busy, #heap, #last-updated, #banner, #patches, #history,
+    /// #level, #busy, #heap, #patch-memory, #last-updated, #banner, #patches, #history,
     /// #classes) and per-cell <c>data-f</c> names equal to the JSON fields.
     /// Every string from the kernel is inserted as text, never as markup.
     /// Kept ASCII and under 12 KB (a host test checks both).
@@ -62,6 +62,7 @@ td[data-f=reason]{white-space:normal;min-width:220px}
 <div><dt>Last sequence</dt><dd id="last-sequence">-</dd></div>
 <div class="wide"><dt>Update in progress</dt><dd id="busy" data-testid="busy">-</dd></div>
 <div><dt>Heap in use</dt><dd id="heap">-</dd></div>
+<div><dt>Patch memory</dt><dd id="patch-memory" title="frames the loaded patches hold; address space reserved since boot (never reused)">-</dd></div>
 </dl>
 <h2>Patch stack (bottom first)</h2>
 <table id="patches" data-testid="patches"><thead><tr><th>Level</th><th>Name</th><th>Sequence</th><th>Applied at</th><th>Apply time</th><th>Longest blocked call</th><th>Module</th></tr></thead><tbody></tbody></table>
@@ -141,6 +142,8 @@ function render(s) {
   set("busy", busy || "no");
   $("busy").className = busy ? "on" : "";
   set("heap", bytes(s.heap_bytes_in_use));
+  var frames = s.patch_memory_frames_in_use;
+  set("patch-memory", (num(frames) ? frames + (frames === 1 ? " frame" : " frames") : "-") + ", " + bytes(s.patch_memory_reserved_bytes) + " reserved");
   rows("patches", list(s.patches), function (p) {
     return [["level", text(p.level), 1], ["name", text(p.name)], ["sequence", text(p.sequence), 1],
       ["applied_at_ms", when(p.applied_at_ms, s.uptime_ms)], ["total_us", micros(p.total_us), 1],

@@ -23,6 +23,8 @@ public static class StatusJson
         ["last_sequence"] = 0,
         ["busy"] = null,
         ["heap_bytes_in_use"] = 1234567,
+        ["patch_memory_reserved_bytes"] = 0,
+        ["patch_memory_frames_in_use"] = 0,
         ["patches"] = new JsonArray(),
         ["history"] = new JsonArray(),
         ["classes"] = new JsonArray(new JsonObject { ["name"] = "kv", ["version"] = 1 }),
@@ -34,6 +36,8 @@ public static class StatusJson
         var s = Booted(uptimeMs);
         s["level"] = 1;
         s["last_sequence"] = 1;
+        s["patch_memory_reserved_bytes"] = 36864;
+        s["patch_memory_frames_in_use"] = 3;
         s["patches"] = new JsonArray(new JsonObject
         {
             ["level"] = 1, ["name"] = "kv-fix-case", ["sequence"] = 1, ["applied_at_ms"] = 80211,

@@ -47,6 +47,7 @@ public sealed class StatusPageBrowserTests(BrowserFixture browser) : IClassFixtu
         await Expect(page.Locator("#uptime")).ToHaveTextAsync("0h 01m 21s");
         await Expect(page.Locator("#busy")).ToHaveTextAsync("no");
         await Expect(page.Locator("#heap")).ToHaveTextAsync("1.2 MiB");
+        await Expect(page.Locator("#patch-memory")).ToHaveTextAsync("0 frames, 0 B reserved");
         await Expect(page.Locator("#patches tbody tr")).ToHaveCountAsync(0);
         await Expect(page.Locator("#patches-empty")).ToBeVisibleAsync();
         await Expect(page.Locator("#history tbody tr")).ToHaveCountAsync(0);
@@ -75,6 +76,7 @@ public sealed class StatusPageBrowserTests(BrowserFixture browser) : IClassFixtu
 
         await Expect(page.Locator("#level")).ToHaveTextAsync("1", Poll);
         await Expect(page.Locator("#uptime")).ToHaveTextAsync("0h 01m 35s");
+        await Expect(page.Locator("#patch-memory")).ToHaveTextAsync("3 frames, 36.0 KiB reserved");
         await Expect(page.Locator("#patches tbody tr")).ToHaveCountAsync(1);
         await Expect(page.Locator("#patches-empty")).ToBeHiddenAsync();
         await Expect(Cell(page, "patches", 0, "level")).ToHaveTextAsync("1");
@@ -209,6 +211,7 @@ public sealed class StatusPageBrowserTests(BrowserFixture browser) : IClassFixtu
         await Expect(page.Locator("#level")).ToHaveTextAsync("2", Poll);
         await Expect(page.Locator("#build-id")).ToHaveTextAsync("-");
         await Expect(page.Locator("#uptime")).ToHaveTextAsync("-");
+        await Expect(page.Locator("#patch-memory")).ToHaveTextAsync("-, - reserved");
         await Expect(page.Locator("#busy")).ToHaveTextAsync("no");
         await Expect(page.Locator("#patches tbody tr")).ToHaveCountAsync(0);
         await Expect(page.Locator("#classes-empty")).ToBeVisibleAsync();

@@ -27,12 +27,21 @@ public sealed class StatusPageSystemTests(BrowserFixture browser) : IClassFixtur
     /// <summary>Seconds, not minutes: the page polls every 2 s, QEMU (TCG) answers in well under one.</summary>
     private static readonly LocatorAssertionsToHaveTextOptions Poll = new() { Timeout = 12000 };
 
-    /// <summary>The example bundle for <paramref name="arch"/>'s release kernel (build/&lt;arch&gt;/molt.elf), built once per run.</summary>
+    /// <summary>
+    /// The example bundle for <paramref name="arch"/>'s release kernel (build/&lt;arch&gt;/molt.elf), built once per run,
+    /// from a private copy of the example: molt patch build writes fixed paths under the project's obj/&lt;arch&gt;/,
+    /// and other test classes build the same example in parallel.
+    /// </summary>
     private static byte[] Bundle(QemuArch arch) => s_bundles.GetOrAdd(arch, a => new Lazy<byte[]>(() =>
     {
-        string output = Path.Combine(MoltTool.TempDir(), Example + ".bundle");
-        var r = MoltTool.Run(Repo.Root, "patch", "build", Path.Combine(Repo.Root, "examples", "patches", Example),
-            "--arch", a.ToName(), "--kernel", "release", "-o", output);
+        string dir = MoltTool.TempDir();
+        string project = Path.Combine(dir, Example);
+        string source = Path.Combine(Repo.Root, "examples", "patches", Example);
+        Directory.CreateDirectory(project);
+        foreach (string f in Directory.GetFiles(source))
+            File.Copy(f, Path.Combine(project, Path.GetFileName(f)));
+        string output = Path.Combine(dir, Example + ".bundle");
+        var r = MoltTool.Run(Repo.Root, "patch", "build", project, "--arch", a.ToName(), "--kernel", "release", "-o", output);
         Assert.True(r.ExitCode == 0, $"molt patch build {Example}: {r.Stderr}{r.Stdout}");
         return File.ReadAllBytes(output);
     })).Value;
@@ -94,6 +103,7 @@ public sealed class StatusPageSystemTests(BrowserFixture browser) : IClassFixtur
         await Expect(Cell(page, "patches", 0, "total_us")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+(\.\d+)? (us|ms|s)$"));
         await Expect(page.Locator("#classes tbody tr", new() { Has = page.Locator("td[data-f='name']", new() { HasTextRegex = new("^kv$") }) })
             .Locator("td[data-f='version']")).ToHaveTextAsync(kvAfter.ToString());
+        await Expect(page.Locator("#patch-memory")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^[1-9]\d* frames?, \d+(\.\d)? (B|KiB|MiB) reserved$"));
         await Expect(Cell(page, "history", 0, "event")).ToHaveTextAsync("applied");
         await Expect(Cell(page, "history", 0, "name")).ToHaveTextAsync(Example);
         Assert.Equal(42, await page.EvaluateAsync<int>("() => window.moltMark"));
