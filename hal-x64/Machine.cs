@@ -33,8 +33,7 @@ namespace Molt.Arch.X64
             s_apics.ApplyDefaults(bootApicId);
             Log.Info("acpi", $"{s_apics.CpuCount} CPUs, {s_apics.IoApicCount} I/O APIC(s), {s_apics.OverrideCount} IRQ overrides, local APIC at {s_apics.LocalApicAddress:x}");
             if (!s_pci.HasMcfg) Log.Info("pci", $"no MCFG: configuration through I/O ports");
-            for (int i = 0; i < s_pci.Count; i++)
-                Log.Info("pci", $"ECAM segment {s_pci.Segment(i)} buses {s_pci.StartBus(i)}-{s_pci.EndBus(i)} at {s_pci.Base(i):x}");
+            // The ECAM window in use is logged once, by the PCI driver (kernel/Drivers/Pci/PciBus.cs).
             return s_apics.CpuCount;
         }
     }

@@ -25,6 +25,10 @@ want /usr/share/OVMF/OVMF_CODE_4M.fd ovmf
 want /usr/share/AAVMF/AAVMF_CODE.fd qemu-efi-aarch64
 want dotnet dotnet-sdk-10.0
 
+# The browser tests (tests/Molt.Tests/Browser: the daemon's status page):
+# Debian's chromium, driven by Playwright; nothing is downloaded besides it.
+want /usr/bin/chromium chromium
+
 # make bench-net only (image/deps.sh bench-net-ARCH): the load generator and
 # the Linux yardstick's kernel and busybox (image/linux-yardstick.sh).
 case $arch in

@@ -31,13 +31,15 @@ namespace Molt.Net
         public uint Seed;            // initial sequence numbers and ephemeral ports
 
         public int KvPort;
+        /// <summary>KV worker threads: connections served at once (kv.workers=).</summary>
+        public int KvWorkers;
 
         public static NetConfig Default()
         {
             NetConfig c = default;
             c.UseDhcp = true;
             c.Netmask = 0xFFFFFF00;
-            c.MaxConnections = 64;
+            c.MaxConnections = 160;  // the KV's 64 workers, the daemon's 4, and room for TIME-WAIT
             c.MaxListeners = 8;
             c.RxBufferSize = 64 * 1024;
             c.TxBufferSize = 64 * 1024;
@@ -51,6 +53,7 @@ namespace Molt.Net
             c.MaxRetransmissions = 12;
             c.Seed = 0x6D6F6C74;
             c.KvPort = 8080;
+            c.KvWorkers = 64;
             return c;
         }
 
@@ -66,6 +69,7 @@ namespace Molt.Net
                 Address = ip; Netmask = mask; UseDhcp = false; return true;
             }
             if (Is(key, "gw")) { if (!Ip.TryParse(value, out uint gw)) return false; Gateway = gw; return true; }
+            if (Is(key, "kv.workers")) { int n = Number(value); if (n < 1 || n > 1024) return false; KvWorkers = n; return true; }
             if (Is(key, "kv.port")) { int p = Number(value); if (p <= 0 || p > 65535) return false; KvPort = p; return true; }
             if (Is(key, "net.conns")) { int n = Number(value); if (n < 2 || n > 4096) return false; MaxConnections = n; return true; }
             return false;

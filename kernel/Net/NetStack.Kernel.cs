@@ -1,5 +1,6 @@
 using System;
 using Molt.Memory;
+using Molt.Net.Tcp;
 using Molt.Threading;
 using Thread = Molt.Threading.Thread;
 
@@ -15,35 +16,135 @@ namespace Molt.Net
         public static NetStack Default;
         private Thread _thread;
         private volatile bool _stop;
-        private WaitQueue _activityWaiters;
-        private int _activity;
-
-        private struct ActivityWait { public nint Stack; public int Seen; }
 
         /// <summary>
-        /// Blocks a socket call until the network thread's next round (it
-        /// signals after every round: frames in, timers run, or its 10 ms
-        /// wake-up). Leaves the thread's operation while blocked.
+        /// Where blocked socket calls wait: one per connection slot and one
+        /// per listener, so a frame for one connection wakes the threads of
+        /// that connection only, never every server thread.
+        /// Protocol:
+        /// 1. A caller reads the slot's <see cref="Wakes"/>, tries its step
+        ///    under the stack's lock, and if it must wait, blocks on the
+        ///    slot's queue unless Wakes moved (checked under the queue's
+        ///    lock, so no wake between the step and the block is lost). While
+        ///    blocked it lowers the slot's <see cref="Deadline"/> to its own.
+        /// 2. After every round the network thread compares each slot's
+        ///    <see cref="Signature"/> (what a waiter can wait for: state,
+        ///    bytes to read, bytes unacknowledged, the accept queue) with the
+        ///    last round's; a connection that changed has all its waiters
+        ///    woken, a listener one waiter per queued connection.
+        /// 3. A slot whose deadline has passed has all its waiters woken, so
+        ///    time-outs hold to the network thread's 10 ms round.
+        /// Invariant: every wake bumps Wakes under the queue's lock; a wake of
+        /// all also resets Deadline, and each woken caller that still must
+        /// wait registers its own again (a wake of one leaves Deadline, which
+        /// the callers still queued set).
         /// </summary>
-        private void WaitForActivity()
+        private struct SlotWait
         {
-            ActivityWait w;
-            w.Stack = ObjectRef.AddressOf(this);
-            w.Seen = System.Threading.Volatile.Read(in _activity);
+            public WaitQueue Queue;
+            public int Wakes;
+            public long Deadline;
+            public ulong Signature;
+        }
+
+        private struct WaitArgs { public SlotWait* Slot; public int Seen; public long Deadline; }
+
+        private SlotWait* _connWaits, _listenWaits;
+        private int _connSlots, _listenSlots;
+
+        private void CreateWaits()
+        {
+            _connSlots = _tcp.Capacity;
+            _listenSlots = _tcp.ListenerCapacity;
+            _connWaits = (SlotWait*)Heap.AllocateOrPanic((uint)(_connSlots * sizeof(SlotWait)));
+            _listenWaits = (SlotWait*)Heap.AllocateOrPanic((uint)(_listenSlots * sizeof(SlotWait)));
+            for (int i = 0; i < _connSlots; i++) _connWaits[i].Deadline = long.MaxValue;
+            for (int i = 0; i < _listenSlots; i++) _listenWaits[i].Deadline = long.MaxValue;
+        }
+
+        private int SocketWakes(TcpSocket s) => (uint)s.Index < (uint)_connSlots ? System.Threading.Volatile.Read(in _connWaits[s.Index].Wakes) : 0;
+        private int ListenerWakes(int listener) => (uint)listener < (uint)_listenSlots ? System.Threading.Volatile.Read(in _listenWaits[listener].Wakes) : 0;
+
+        private void WaitForSocket(TcpSocket s, int seen, long deadline)
+        {
+            if ((uint)s.Index < (uint)_connSlots) Wait(&_connWaits[s.Index], seen, deadline);
+        }
+
+        private void WaitForListener(int listener, int seen, long deadline)
+        {
+            if ((uint)listener < (uint)_listenSlots) Wait(&_listenWaits[listener], seen, deadline);
+        }
+
+        /// <summary>Step 1's block. Leaves the thread's operation while blocked, so it never holds back quiescence.</summary>
+        private static void Wait(SlotWait* slot, int seen, long deadline)
+        {
+            WaitArgs a;
+            a.Slot = slot; a.Seen = seen; a.Deadline = deadline;
             int depth = Operations.Pause();
-            _activityWaiters.WaitFor(&ActivityChanged, (nint)(&w));
+            slot->Queue.WaitFor(&MustWake, (nint)(&a));
             Operations.Resume(depth);
         }
 
-        private static bool ActivityChanged(nint p)
+        private static bool MustWake(nint p)
         {
-            ActivityWait* w = (ActivityWait*)p;
-            return System.Threading.Volatile.Read(in ObjectRef.FromAddress<NetStack>(w->Stack)._activity) != w->Seen;
+            WaitArgs* a = (WaitArgs*)p;
+            if (System.Threading.Volatile.Read(in a->Slot->Wakes) != a->Seen) return true;
+            if (a->Deadline < a->Slot->Deadline) a->Slot->Deadline = a->Deadline;
+            return false;
         }
 
-        private static void BumpActivity(nint self) => System.Threading.Interlocked.Increment(ref ObjectRef.FromAddress<NetStack>(self)._activity);
+        /// <summary>Before waking every waiter: each re-registers its deadline if it still must wait.</summary>
+        private static void Bump(nint slot)
+        {
+            SlotWait* w = (SlotWait*)slot;
+            System.Threading.Interlocked.Increment(ref w->Wakes);
+            w->Deadline = long.MaxValue;
+        }
 
-        private void SignalActivity() => _activityWaiters.Signal(&BumpActivity, ObjectRef.AddressOf(this), true);
+        /// <summary>Before waking one waiter: the others stay queued with their deadlines, so the slot's stays.</summary>
+        private static void BumpOne(nint slot) => System.Threading.Interlocked.Increment(ref ((SlotWait*)slot)->Wakes);
+
+        /// <summary>Steps 2 and 3, after a round, by the network thread.</summary>
+        private void WakeChanged()
+        {
+            long now = Now;
+            _lock.Enter();
+            for (int i = 0; i < _connSlots; i++)
+            {
+                TcpConnection c = _tcp.ConnectionAt(i);
+                ulong sig = (ulong)c.Generation * 0x9E3779B97F4A7C15UL ^ (ulong)c.State << 56 ^ (ulong)(uint)c.Error << 40
+                          ^ (ulong)(uint)c.Rx.Count << 20 ^ (ulong)(uint)c.Tx.Count ^ (ulong)c.SndUna << 8 ^ (c.FinReceived ? 1UL << 63 : 0);
+                SlotWait* w = &_connWaits[i];
+                if (sig != w->Signature) { w->Signature = sig; w->Queue.Signal(&Bump, (nint)w, true); }
+                else if (w->Deadline <= now) w->Queue.Signal(&Bump, (nint)w, true);
+            }
+            for (int i = 0; i < _listenSlots; i++)
+            {
+                TcpListener l = _tcp.ListenerAt(i);
+                SlotWait* w = &_listenWaits[i];
+                ulong sig = (ulong)l.Generation << 32 ^ (l.InUse ? 1UL : 0);
+                if (sig != w->Signature) { w->Signature = sig; w->Queue.Signal(&Bump, (nint)w, true); continue; }
+                for (int q = 0; q < l.QueueCount; q++) w->Queue.Signal(&BumpOne, (nint)w, false);
+                if (w->Deadline <= now) w->Queue.Signal(&Bump, (nint)w, true);
+            }
+            _lock.Exit();
+        }
+
+        /// <summary>Frees the wait slots (from <see cref="Free"/>, after <see cref="Stop"/>).</summary>
+        private void FreeWaits()
+        {
+            if (_connWaits != null) Heap.Free(_connWaits);
+            if (_listenWaits != null) Heap.Free(_listenWaits);
+            _connWaits = _listenWaits = null;
+            _connSlots = _listenSlots = 0;
+        }
+
+        /// <summary>Wakes every blocked caller (the stack stops).</summary>
+        private void WakeAll()
+        {
+            for (int i = 0; i < _connSlots; i++) _connWaits[i].Queue.Signal(&Bump, (nint)(&_connWaits[i]), true);
+            for (int i = 0; i < _listenSlots; i++) _listenWaits[i].Queue.Signal(&Bump, (nint)(&_listenWaits[i]), true);
+        }
 
         /// <summary>
         /// Creates the stack on <paramref name="device"/> and starts its network
@@ -80,6 +181,7 @@ namespace Molt.Net
         public static NetStack StartInstance(INetDevice device, in NetConfig config)
         {
             NetStack s = new NetStack(device, config, new KernelNetClock());
+            s.CreateWaits();
             s._thread = Scheduler.Spawn(&NetworkThread, ObjectRef.AddressOf(s), "net");
             if (s._thread == null) { s.Free(); Heap.Free(s); return null; }
             return s;
@@ -90,7 +192,7 @@ namespace Molt.Net
         {
             _stop = true;
             if (_thread != null) { _thread.Join(); Heap.Free(_thread); _thread = null; }
-            SignalActivity(); // no caller stays parked on a stopped stack
+            WakeAll(); // no caller stays parked on a stopped stack
         }
 
         /// <summary>
@@ -106,7 +208,7 @@ namespace Molt.Net
             while (!s._stop)
             {
                 long next = s.PollOnce();
-                s.SignalActivity();
+                s.WakeChanged();
                 if (!announced && s.Address != 0 && (s.DhcpState == DhcpState.Bound || s.DhcpState == DhcpState.Off))
                 {
                     announced = true;

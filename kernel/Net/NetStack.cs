@@ -71,6 +71,7 @@ namespace Molt.Net
             NetPlatform.Free(Counters.Values); NetPlatform.Free(Counters);
 #if !MOLT_HOST
             _lock.Free();
+            FreeWaits();
 #endif
             NetPlatform.Free(_lock);
         }

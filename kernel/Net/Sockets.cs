@@ -9,8 +9,10 @@ namespace Molt.Net
     /// takes the stack's lock for one step; the blocking forms retry between
     /// steps until done or the time-out passes (microseconds; 0 = try once,
     /// negative = no limit). Between steps the caller sleeps until the
-    /// network thread reports activity (kernel: a wait queue it signals after
-    /// every round, so at least every 10 ms; host: a 1 ms sleep).
+    /// network thread reports a change on that socket or listener, or its
+    /// deadline passes (kernel: a wait queue per socket, NetStack.Kernel.cs;
+    /// host: a 1 ms sleep). Each loop reads the socket's wake count before
+    /// its step, so a change between the step and the wait is never missed.
     /// </summary>
     public sealed partial class NetStack
     {
@@ -27,12 +29,13 @@ namespace Molt.Net
             long deadline = Deadline(timeoutMicroseconds);
             while (true)
             {
+                int seen = ListenerWakes(listener);
                 _lock.Enter();
                 TcpSocket s = _tcp.Accept(listener);
                 bool open = _tcp.ListenerValid(listener);
                 _lock.Exit();
                 if (s.IsValid || !open || Expired(deadline)) return s;
-                WaitForActivity();
+                WaitForListener(listener, seen, deadline);
             }
         }
 
@@ -46,6 +49,7 @@ namespace Molt.Net
             long deadline = Deadline(timeoutMicroseconds);
             while (true)
             {
+                int seen = SocketWakes(s);
                 _lock.Enter();
                 TcpConnection c = _tcp.Resolve(s);
                 TcpState st = c == null ? TcpState.Closed : c.State;
@@ -58,7 +62,7 @@ namespace Molt.Net
                     Close(s);
                     return default;
                 }
-                WaitForActivity();
+                WaitForSocket(s, seen, deadline);
             }
         }
 
@@ -68,10 +72,11 @@ namespace Molt.Net
             long deadline = Deadline(timeoutMicroseconds);
             while (true)
             {
+                int seen = SocketWakes(s);
                 _lock.Enter(); int r = _tcp.Read(s, dst); _lock.Exit();
                 if (r != TcpError.WouldBlock) return r;
                 if (Expired(deadline)) return timeoutMicroseconds == 0 ? TcpError.WouldBlock : TcpError.TimedOut;
-                WaitForActivity();
+                WaitForSocket(s, seen, deadline);
             }
         }
 
@@ -82,11 +87,12 @@ namespace Molt.Net
             int done = 0;
             while (done < src.Length)
             {
+                int seen = SocketWakes(s);
                 _lock.Enter(); int r = _tcp.Write(s, src.Slice(done)); _lock.Exit();
                 if (r > 0) { done += r; continue; }
                 if (r != TcpError.WouldBlock) return done > 0 ? done : r;
                 if (Expired(deadline)) return done > 0 ? done : TcpError.TimedOut;
-                WaitForActivity();
+                WaitForSocket(s, seen, deadline);
             }
             return done;
         }
@@ -97,10 +103,11 @@ namespace Molt.Net
             long deadline = Deadline(timeoutMicroseconds);
             while (true)
             {
+                int seen = SocketWakes(s);
                 _lock.Enter(); int n = _tcp.Unacknowledged(s); bool alive = _tcp.Resolve(s) != null; _lock.Exit();
                 if (n == 0 || !alive) return n == 0;
                 if (Expired(deadline)) return false;
-                WaitForActivity();
+                WaitForSocket(s, seen, deadline);
             }
         }
 
@@ -110,8 +117,11 @@ namespace Molt.Net
         public void SetNoDelay(TcpSocket s, bool on) { _lock.Enter(); _tcp.SetNoDelay(s, on); _lock.Exit(); }
 
 #if MOLT_HOST
-        /// <summary>Host: a short sleep between steps of a blocking call.</summary>
-        private void WaitForActivity() => NetPlatform.WaitBriefly();
+        // Host: a short sleep between steps of a blocking call.
+        private int SocketWakes(TcpSocket s) => 0;
+        private int ListenerWakes(int listener) => 0;
+        private void WaitForSocket(TcpSocket s, int seen, long deadline) => NetPlatform.WaitBriefly();
+        private void WaitForListener(int listener, int seen, long deadline) => NetPlatform.WaitBriefly();
 #endif
 
         private long Deadline(long timeout) => timeout < 0 ? long.MaxValue : Now + timeout;

@@ -15,10 +15,44 @@ namespace Molt.Services.Kv
     /// PUT 201 (created) or 204 (replaced), 413 beyond 1 MiB, 507 when the heap cannot hold it;
     /// DELETE 204 or 404; another method 405 (with Allow); any other path 404;
     /// an empty, over-long or non-[A-Za-z0-9._~-] key 400.
+    ///
+    /// Each worker's own buffer holds small values; a larger body or answer
+    /// borrows one of a few large buffers (<see cref="BodyPool"/>): taken in
+    /// Admit (a body) or Dispatch (an answer), returned in Sent or Abandoned.
+    /// When all are out the request gets 503 with Retry-After, and nothing
+    /// is stored.
     /// </summary>
-    public sealed class KvHttpHandler : IHttpHandler
+    public sealed class KvHttpHandler : IHttpHandler, IHttpAdmission
     {
-        public long Gets, Puts, Deletes;
+        private readonly BodyPool _large;
+        public long Gets, Puts, Deletes, LargeBusy;
+
+        public KvHttpHandler(BodyPool large) { _large = large; }
+
+        public bool Admit(HttpRequestParser req, HttpResponse res)
+        {
+            if (!req.Chunked && req.ContentLength <= req.BodyStorage.Length) return true;
+            byte[] big = _large.Take();
+            if (big == null) { Busy(res); return false; }
+            req.ReceiveBodyInto(big);
+            return true;
+        }
+
+        // Return ignores buffers that are not the pool's (the worker's own).
+        public void Abandoned(HttpRequestParser req) => _large.Return(req.BodyTarget);
+
+        public void Sent(HttpRequestParser req, HttpResponse res)
+        {
+            _large.Return(req.BodyTarget);
+            _large.Return(res.Buffer);
+        }
+
+        private void Busy(HttpResponse res)
+        {
+            System.Threading.Interlocked.Increment(ref LargeBusy);
+            res.Text(503, "every large-value buffer is in use: retry\n");
+            res.RetryAfter = true;
+        }
 
         public void Handle(HttpRequestParser req, HttpResponse res)
         {
@@ -50,6 +84,13 @@ namespace Molt.Services.Kv
                     {
                         Gets++;
                         KvResult r = store.Get(key, res.BodyBuffer, out int n);
+                        if (r == KvResult.BufferTooSmall)
+                        {
+                            byte[] big = _large.Take();
+                            if (big == null) { Busy(res); return; }
+                            res.Attach(big);
+                            r = store.Get(key, res.BodyBuffer, out n);
+                        }
                         if (r == KvResult.Ok) { res.Status = 200; res.BodyLength = n; return; }
                         if (r == KvResult.NotFound) res.Text(404, "no such key\n");
                         else res.Text(500, "value larger than the response buffer\n");
@@ -82,14 +123,23 @@ namespace Molt.Services.Kv
     /// <summary>Serves the store on a TCP port of a network stack.</summary>
     public static class KvHttp
     {
-        /// <summary>Starts an HTTP server for the store on <paramref name="port"/> with that many worker threads; null (logged) if it cannot.</summary>
+        /// <summary>Each worker's own buffer: values up to this size need no large buffer.</summary>
+        public const int WorkerBuffer = 16 * 1024;
+        public const int LargeBuffers = 4;
+
+        /// <summary>
+        /// Starts an HTTP server for the store on <paramref name="port"/> with
+        /// that many worker threads (one per connection served at once; the
+        /// rest wait in the backlog); null (logged) if it cannot.
+        /// </summary>
         public static HttpServer Start(NetStack stack, ushort port, int workers)
         {
             if (!KvService.Store.IsValid) { Log.Warn("kv", $"no store to serve"); return null; }
-            var server = new HttpServer(stack, port, workers, 64, 8192, KvStore.MaxValueBytes, new KvHttpHandler());
+            var pool = new BodyPool(LargeBuffers, KvStore.MaxValueBytes);
+            var server = new HttpServer(stack, port, workers, 64, 8192, KvStore.MaxValueBytes, new KvHttpHandler(pool), WorkerBuffer);
             if (!server.Listening) { Log.Warn("kv", $"cannot listen on port {port}"); return server; }
             server.StartWorkers();
-            Log.Info("kv", $"serving /kv/<key> over HTTP/1.1 on port {port}");
+            Log.Info("kv", $"serving /kv/<key> over HTTP/1.1 on port {port} ({workers} connections at once, {LargeBuffers} buffers for values over {WorkerBuffer / 1024} KiB)");
             return server;
         }
     }

@@ -82,6 +82,8 @@ namespace Molt.Update.Daemon
             UpdateSlot.Release();
         }
 
+        public void Sent(HttpRequestParser req, HttpResponse res) { } // the daemon lends nothing per request
+
         public void Handle(HttpRequestParser req, HttpResponse res)
         {
             res.Close = true;

@@ -80,6 +80,9 @@ namespace Molt.Net.Http
         public ReadOnlySpan<byte> Body => _sink == null ? default : new ReadOnlySpan<byte>(_sink, 0, BodyLength);
         public int MaxBody => _maxBody;
 
+        /// <summary>The buffer this request's body is read into: <see cref="BodyStorage"/>, one given to <see cref="ReceiveBodyInto"/>, or null when discarded.</summary>
+        public byte[] BodyTarget => _sink;
+
         /// <summary>At <see cref="HttpParse.HeadReady"/>: this request's body goes into <paramref name="buffer"/> (its length is the limit).</summary>
         public void ReceiveBodyInto(byte[] buffer) => _sink = buffer;
 

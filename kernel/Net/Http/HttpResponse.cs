@@ -23,6 +23,8 @@ namespace Molt.Net.Http
         public string ContentType;
 
         public void Attach(byte[] bodyBuffer) => _body = bodyBuffer;
+        /// <summary>The buffer the body is written into (the request's, or one the handler attached).</summary>
+        public byte[] Buffer => _body;
         public void Free() => NetPlatform.Free(_head);
         public Span<byte> BodyBuffer => new Span<byte>(_body);
         public ReadOnlySpan<byte> Body => new ReadOnlySpan<byte>(_body, 0, BodyLength);
@@ -122,6 +124,9 @@ namespace Molt.Net.Http
 
         /// <summary>An admitted request ended before the handler saw it whole.</summary>
         void Abandoned(HttpRequestParser request);
+
+        /// <summary>The answer to a request the handler saw is written (or the connection failed): what was lent for it can return.</summary>
+        void Sent(HttpRequestParser request, HttpResponse response);
     }
 
     /// <summary>A byte stream the server loop reads requests from and writes answers to.</summary>

@@ -30,7 +30,7 @@ namespace Molt.Net.Http
             Worker w = ObjectRef.FromAddress<Worker>(arg);
             while (!w.Server.Stopping)
             {
-                w.Server.ServeOne(w.Index, 100_000);
+                w.Server.ServeOne(w.Index, 500_000); // idle workers wake twice a second to see Stopping
                 Operations.Checkpoint();
             }
         }

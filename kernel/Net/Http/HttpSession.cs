@@ -23,6 +23,9 @@ namespace Molt.Net.Http
     /// 4. An admitted request that never reaches the handler (the peer
     ///    left, a time-out, a malformed body) is handed back through
     ///    <see cref="IHttpAdmission.Abandoned"/> exactly once.
+    /// 5. A request the handler answered is handed back through
+    ///    <see cref="IHttpAdmission.Sent"/> once its answer is written (or
+    ///    could not be): buffers lent for it can return.
     /// </summary>
     public sealed class HttpSession
     {
@@ -102,6 +105,7 @@ namespace Molt.Net.Http
                     continue;
                 }
                 Requests++;
+                bool handled = !_answered;
                 if (_answered) _answered = false; // the answer Admit gave is ready in Response
                 else
                 {
@@ -111,9 +115,10 @@ namespace Molt.Net.Http
                     handler.Handle(Parser, Response);
                 }
                 bool keep = Parser.KeepAlive && !Response.Close;
-                if (!t.Write(Response.BuildHead(keep))) return;
-                if (Parser.Method != RequestMethod.Head && Response.Status != 204 && Response.BodyLength > 0 && !t.Write(Response.Body)) return;
-                if (!keep) return;
+                bool written = t.Write(Response.BuildHead(keep))
+                    && (Parser.Method == RequestMethod.Head || Response.Status == 204 || Response.BodyLength == 0 || t.Write(Response.Body));
+                if (handled && admission != null) admission.Sent(Parser, Response);
+                if (!written || !keep) return;
                 Parser.Reset();
                 sentContinue = false;
                 NetPlatform.Checkpoint();

@@ -62,6 +62,11 @@ namespace Molt.Net.Tcp
         }
 
         public int Capacity => _conns.Length;
+        public int ListenerCapacity => _listeners.Length;
+        /// <summary>The control block in slot <paramref name="index"/> (under the stack's lock).</summary>
+        public TcpConnection ConnectionAt(int index) => _conns[index];
+        /// <summary>The listener in slot <paramref name="index"/> (under the stack's lock).</summary>
+        public TcpListener ListenerAt(int index) => _listeners[index];
         public TcpConnection Connection(int index) => _conns[index];
 
         public int ActiveCount

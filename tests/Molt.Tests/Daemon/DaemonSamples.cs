@@ -37,6 +37,8 @@ public static class DaemonSamples
               "last_sequence": 7,
               "busy": {{busyJson}},
               "heap_bytes_in_use": 1234567,
+              "patch_memory_reserved_bytes": 67108864,
+              "patch_memory_frames_in_use": 14,
               "patches": [{{patches}}],
               "history": [
                 {"event": "applied", "name": "kv-fix-case", "sequence": 1, "level": 1, "at_ms": 80211, "total_us": 35300, "max_blocked_us": 0, "reason": ""},

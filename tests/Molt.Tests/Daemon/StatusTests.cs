@@ -26,7 +26,7 @@ public class StatusTests : IDisposable
         foreach ((string fact, string value) in new[]
         {
             ("build id", BuildIdHex), ("arch", "arm64"), ("cpus", "4"), ("uptime", "3 min 1 s"), ("patch level", "2"),
-            ("last sequence", "7"), ("busy", "no"), ("heap in use", "1.2 MiB"),
+            ("last sequence", "7"), ("busy", "no"), ("heap in use", "1.2 MiB"), ("patch memory", "64.0 MiB reserved, 14 frame(s) in use"),
         })
             Assert.Contains(lines, l => l.Contains($" {fact} ") && l.Contains($" {value} "));
 

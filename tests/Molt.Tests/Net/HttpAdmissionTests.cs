@@ -66,6 +66,8 @@ public class HttpAdmissionTests
         }
 
         void IHttpAdmission.Abandoned(HttpRequestParser request) => Abandoned++;
+        public int Sent;
+        void IHttpAdmission.Sent(HttpRequestParser request, HttpResponse response) => Sent++;
 
         public void Handle(HttpRequestParser request, HttpResponse response)
         {
@@ -89,7 +91,7 @@ public class HttpAdmissionTests
         string body = new string('z', 200); // beyond the session's own 64 bytes
         var (o, g) = Serve(new Gate(), $"POST /patches HTTP/1.1\r\nHost: m\r\nContent-Length: 200\r\n\r\n{body}");
         Assert.StartsWith("HTTP/1.1 200 OK", o);
-        Assert.Equal((1, 1, 0), (g.Admitted, g.Handled, g.Abandoned));
+        Assert.Equal((1, 1, 0, 1), (g.Admitted, g.Handled, g.Abandoned, g.Sent));
         Assert.Equal(body, g.LastBody);
     }
 

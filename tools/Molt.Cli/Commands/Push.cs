@@ -42,7 +42,9 @@ public static class Push
             case "busy":
                 throw Refusals.Busy(answer, to);
             default:
-                throw Refusals.Refused($"the kernel refused {name}", answer);
+                // The daemon names the bundle when it parsed it; else molt's own reading, else the file.
+                string refused = DaemonJson.Str(a, "name") is { Length: > 0 } n ? n : name;
+                throw Refusals.Refused($"the kernel refused {refused}", answer);
         }
     }
 

@@ -37,6 +37,9 @@ public static class Status
         kernel.AddRow("last sequence", $"{DaemonJson.Num(s, "last_sequence")}");
         kernel.AddRow("busy", busy.Length > 0 ? $"[yellow]{Markup.Escape(busy)}[/]" : "no");
         kernel.AddRow("heap in use", DaemonJson.Bytes(DaemonJson.Num(s, "heap_bytes_in_use")));
+        // Newer daemons also say how much patch memory is reserved and in use (4 KiB frames).
+        if (DaemonJson.Num(s, "patch_memory_reserved_bytes") is long reserved)
+            kernel.AddRow("patch memory", $"{DaemonJson.Bytes(reserved)} reserved, {DaemonJson.Num(s, "patch_memory_frames_in_use")} frame(s) in use");
         o.Write(kernel);
 
         var patches = new Table().Border(TableBorder.Rounded).Title("patch stack (bottom first)")

@@ -34,6 +34,7 @@ public static class PatchBuilder
         tc.RequireKernel(arch);
         string kernelDll = tc.KernelDll(arch);
         string objDir = Path.Combine(projectDir, "obj", arch);
+        using FileStream buildLock = BuildLock.Acquire(projectDir, arch, log); // one build per project and arch at a time
         if (Directory.Exists(objDir)) Directory.Delete(objDir, recursive: true);
         Directory.CreateDirectory(objDir);
 
