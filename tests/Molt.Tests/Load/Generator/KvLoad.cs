@@ -22,8 +22,9 @@ public sealed record KvLoadOptions
 
     /// <summary>
     /// Keep-alive connections, one thread each, one request in flight each.
-    /// Molt's KV server has 4 workers and a worker serves one connection until
-    /// it closes: keep this below 4 to leave a worker for probes and read-back.
+    /// A worker of Molt's KV server serves one connection until it closes
+    /// (kv.workers=, 64 by default; the host double has 4): stay below the
+    /// count to leave a worker for probes.
     /// </summary>
     public int Connections { get; init; } = 3;
 
