@@ -175,6 +175,16 @@ public class UpdateUnderLoadSystemTests(ITestOutputHelper output)
                 Unchanged(daemon, before, c.Name);
             }
 
+            // A 1 MiB body (the bundle padded with zeros) is received whole, then refused at parse:
+            // in well under 5 s (0.1-0.2 s under TCG; a lost socket wake-up once made it 15 s).
+            byte[] mib = new byte[1 << 20];
+            good.CopyTo(mib, 0);
+            var large = daemon.Push(mib);
+            Assert.True(large.Status == 400 && large.Step == "parse", $"1 MiB upload: {large}");
+            Assert.True(large.Elapsed < TimeSpan.FromSeconds(5), $"a 1 MiB upload took {large.Elapsed.TotalSeconds:F1} s");
+            output.WriteLine($"{"1 MiB upload",-24} {large.Status} in {large.Elapsed.TotalMilliseconds:F0} ms: {large.Described}");
+            Unchanged(daemon, before, "1 MiB upload");
+
             // HTTP-level refusals: an empty body (400), more than update.max_bundle (413, before a byte of body is sent).
             var empty = daemon.Send("POST", "/patches", default);
             Assert.True(empty.Status == 400 && empty.Step == "http", $"empty: {empty}");
