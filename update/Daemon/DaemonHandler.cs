@@ -22,7 +22,7 @@ namespace Molt.Update.Daemon
     ///    client left or timed out mid-upload (nothing was applied).
     /// Invariant: the upload buffer is written only by the slot's holder.
     /// </summary>
-    public sealed class DaemonHandler : IHttpHandler, IHttpAdmission
+    public sealed class DaemonHandler : IHttpHandler, IHttpAdmission, IHttpErrorWriter
     {
         private readonly byte[] _upload;
 
@@ -83,6 +83,22 @@ namespace Molt.Update.Daemon
         }
 
         public void Sent(HttpRequestParser req, HttpResponse res) { } // the daemon lends nothing per request
+
+        /// <summary>The HTTP layer's refusals (malformed request, too large, too slow) as the daemon's JSON.</summary>
+        public void WriteError(int status, HttpResponse res)
+        {
+            string reason;
+            switch (status)
+            {
+                case 408: reason = "the request did not arrive in time (10 s): nothing was applied"; break;
+                case 411: reason = "a body needs Content-Length or chunked transfer coding"; break;
+                case 413: reason = "the body is larger than the daemon's upload limit (update.max_bundle=)"; break;
+                case 431: reason = "the request's head is too large"; break;
+                default: reason = HttpResponse.Reason(status); break;
+            }
+            Answers.Refusal(res, status, "http", reason, -1, default);
+            res.Close = true;
+        }
 
         public void Handle(HttpRequestParser req, HttpResponse res)
         {

@@ -129,6 +129,17 @@ namespace Molt.Net.Http
         void Sent(HttpRequestParser request, HttpResponse response);
     }
 
+    /// <summary>
+    /// A handler that writes the session's own error answers (400, 408,
+    /// 413, 431, ...: the parser's refusals and time-outs) in its format,
+    /// e.g. JSON. Without it they are plain text.
+    /// </summary>
+    public interface IHttpErrorWriter
+    {
+        /// <summary>Fills <paramref name="response"/> with an answer for <paramref name="status"/>; the connection closes after it.</summary>
+        void WriteError(int status, HttpResponse response);
+    }
+
     /// <summary>A byte stream the server loop reads requests from and writes answers to.</summary>
     public interface IHttpTransport
     {

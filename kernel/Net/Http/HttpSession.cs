@@ -70,7 +70,7 @@ namespace Molt.Net.Http
                     int r = t.Read(new Span<byte>(_in), Parser.InProgress ? RequestTimeoutMicroseconds : IdleTimeoutMicroseconds);
                     if (r == TcpError.TimedOut)
                     {
-                        if (Parser.InProgress) Error(t, 408);
+                        if (Parser.InProgress) Error(t, 408, handler);
                         return;
                     }
                     if (r <= 0) return;
@@ -78,7 +78,7 @@ namespace Molt.Net.Http
                 }
                 HttpParse st = Parser.Feed(new ReadOnlySpan<byte>(_in, start, have), out int used);
                 start += used; have -= used;
-                if (st == HttpParse.Error) { Error(t, Parser.ErrorStatus); return; }
+                if (st == HttpParse.Error) { Error(t, Parser.ErrorStatus, handler); return; }
                 if (st == HttpParse.HeadReady)
                 {
                     Response.Attach(ParserBody());
@@ -127,11 +127,12 @@ namespace Molt.Net.Http
 
         private byte[] ParserBody() => Parser.BodyStorage;
 
-        private void Error(IHttpTransport t, int status)
+        private void Error(IHttpTransport t, int status, IHttpHandler handler)
         {
             Response.Attach(ParserBody());
             Response.Begin();
-            Response.Text(status, HttpResponse.Reason(status));
+            if (handler is IHttpErrorWriter writer) writer.WriteError(status, Response);
+            else Response.Text(status, HttpResponse.Reason(status));
             t.Write(Response.BuildHead(false));
             t.Write(Response.Body);
         }

@@ -135,6 +135,27 @@ public class HttpAdmissionTests
         Assert.Equal((1, 0, 1), (g3.Admitted, g3.Handled, g3.Abandoned));
     }
 
+    private sealed class OwnErrors : IHttpHandler, IHttpErrorWriter
+    {
+        public void Handle(HttpRequestParser request, HttpResponse response) => response.Text(200, "ok\n");
+        public void WriteError(int status, HttpResponse response) { response.Text(status, $"{{\"status\":{status}}}"); response.ContentType = "application/json"; }
+    }
+
+    [Fact]
+    public void A_handler_can_write_the_sessions_own_errors()
+    {
+        var session = new HttpSession(1024, 16);
+        var t = new ScriptTransport("PUT /x HTTP/1.1\r\nHost: m\r\nContent-Length: 17\r\n\r\n");
+        session.Serve(t, new OwnErrors());
+        Assert.StartsWith("HTTP/1.1 413 ", t.Text);
+        Assert.Contains("Content-Type: application/json", t.Text);
+        Assert.EndsWith("{\"status\":413}", t.Text);
+
+        var stalled = new ScriptTransport("GET /x HTTP/1.1\r\nHo", null);
+        new HttpSession(1024, 16).Serve(stalled, new OwnErrors());
+        Assert.EndsWith("{\"status\":408}", stalled.Text);
+    }
+
     [Fact]
     public void Json_writer_places_commas_escapes_and_reports_overflow()
     {
