@@ -161,7 +161,8 @@ public class UpdateUnderLoadSystemTests(ITestOutputHelper output)
         KvLoadReport report;
         try
         {
-            Assert.True(load.WaitForMore(48 + 60, TimeSpan.FromSeconds(60)), "the load did not get going:\n" + kernel.Log);
+            // Every key stored first (a PUT after the heap's baseline would move it), then some reads.
+            Assert.True(load.WaitForPopulated(TimeSpan.FromSeconds(60)) && load.WaitForMore(60, TimeSpan.FromSeconds(60)), "the load did not get going:\n" + kernel.Log);
             long heap = daemon.Status().HeapBytesInUse;
 
             // Every bad bundle: its status (the step's, docs/update-daemon.md), its step and its reason.

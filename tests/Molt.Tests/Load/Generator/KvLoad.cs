@@ -113,6 +113,18 @@ public sealed class KvLoad
         return true;
     }
 
+    /// <summary>Waits until every connection has stored its keys (<see cref="KvLoadOptions.Populate"/>), or the time-out; true if they have.</summary>
+    public bool WaitForPopulated(TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!_workers.All(w => Volatile.Read(ref w.Populated)))
+        {
+            if (sw.Elapsed > timeout || _workers.All(w => !w.Thread.IsAlive)) return false;
+            Thread.Sleep(5);
+        }
+        return true;
+    }
+
     /// <summary>Records a labelled time window (an update, say) for the report to split the figures by.</summary>
     public void AddWindow(string label, long startTicks, long endTicks)
     {
@@ -160,6 +172,7 @@ public sealed class KvLoad
         public readonly List<string> Lost = new();
         public readonly List<string> ReadBackFailures = new();
         public long Count, BadCount, LoadEnd;
+        public bool Populated;
         public int ReadBack;
 
         public Worker(KvLoad load, int index)
@@ -179,6 +192,7 @@ public sealed class KvLoad
             long interval = o.RatePerConnection > 0 ? (long)(Stopwatch.Frequency / o.RatePerConnection) : 0;
             long next = Stopwatch.GetTimestamp();
             if (o.Populate) foreach (string key in _keys) One(KvOp.Put, key);
+            Volatile.Write(ref Populated, true);
             for (int n = 0; o.RequestsPerConnection == 0 ? !_load._stopping : n < o.RequestsPerConnection; n++)
             {
                 if (interval > 0)
