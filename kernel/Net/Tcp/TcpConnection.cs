@@ -41,6 +41,8 @@ namespace Molt.Net.Tcp
         public bool InRecovery;
         public uint Recover;
         public int DupAcks;          // saturating
+        /// <summary>Full-sized segments still acknowledged at once (quick-ACK at a connection's start).</summary>
+        public int QuickAcks;
 
         // Receive sequence space.
         public uint Irs, RcvNxt;
@@ -77,7 +79,11 @@ namespace Molt.Net.Tcp
             Irs = RcvNxt = 0; FinReceived = false; AdvertisedWindow = 0;
             RtoAt = DelayedAckAt = PersistAt = TimeWaitAt = 0; Rto = Srtt = Rttvar = 0;
             HaveRtt = Timing = false; TimedSeq = 0; TimedAt = 0; Retries = PersistBackoff = PendingAcks = 0; AckNow = false;
+            QuickAcks = QuickAckSegments;
         }
+
+        /// <summary>How many full-sized segments a new connection acknowledges one by one.</summary>
+        public const int QuickAckSegments = 16;
     }
 
     /// <summary>A listening port: a backlog bound and a queue of established connections waiting for accept.</summary>

@@ -613,6 +613,14 @@ namespace Molt.Net.Tcp
             c.RcvNxt += (uint)ready;
             if (offset > 0) { _counters.Add(NetCounter.TcpOutOfOrder); c.AckNow = true; }
             else if (hadHoles) c.AckNow = true;
+            else if (c.QuickAcks > 0 && data.Length >= c.Mss)
+            {
+                // Quick ACK: a connection's first full-sized segments are acknowledged one
+                // by one, so the sender's slow start is not paced by our delayed ACKs (a
+                // 26 KB bundle otherwise waits out the ACK delay once per round trip).
+                c.QuickAcks--;
+                c.AckNow = true;
+            }
             else
             {
                 // Delayed ACK: every second full segment at once, else within the delay.

@@ -177,6 +177,31 @@ public class TcpScriptedTests
     }
 
     [Fact]
+    public void A_new_connections_first_full_segments_are_acknowledged_one_by_one()
+    {
+        var p = new ScriptedPeer();
+        var (iss, s) = p.Establish();
+        byte[] buf = new byte[64 * 1024];
+        uint seq = 1001;
+        for (int i = 0; i < TcpConnection.QuickAckSegments; i++)
+        {
+            int before = p.Dev.Sent.Count;
+            p.Inject(p.Tcp(4000, 80, seq, iss + 1, A, 65535, new byte[1460]));
+            seq += 1460;
+            Assert.Equal(before + 1, p.Dev.Sent.Count); // quick ACK: at once, no clock movement
+            Assert.Equal(seq, p.Last().Ack);
+            p.Stack.Lock(); p.Stack.Tcp.Read(s, buf); p.Stack.Unlock();
+        }
+        // Then delayed ACK as usual: one full segment waits for a second or the timer.
+        int after = p.Dev.Sent.Count;
+        p.Inject(p.Tcp(4000, 80, seq, iss + 1, A, 65535, new byte[1460]));
+        Assert.Equal(after, p.Dev.Sent.Count);
+        p.Inject(p.Tcp(4000, 80, seq + 1460, iss + 1, A, 65535, new byte[1460]));
+        Assert.Equal(after + 1, p.Dev.Sent.Count);
+        Assert.Equal(seq + 2920, p.Last().Ack);
+    }
+
+    [Fact]
     public void Out_of_order_segments_are_reassembled_with_duplicate_acks_for_the_hole()
     {
         var p = new ScriptedPeer();
