@@ -24,7 +24,12 @@ namespace Molt.Services.Kv
             public uint Hash;
             /// <summary>Writes since the key was created (versions that keep it; 0 otherwise).</summary>
             public long Version;
+            /// <summary>Bytes the value's block holds (at least ValueLength): a value that fits is written in place.</summary>
+            public int ValueCapacity;
         }
+
+        /// <summary>Values up to this size are overwritten in place, under the lock, when their block holds them.</summary>
+        public const int InPlaceLimit = 16 * 1024;
 
         private static readonly byte* Tombstone = (byte*)1;
         private const int InitialCapacity = 64;
@@ -88,6 +93,23 @@ namespace Molt.Services.Kv
         public KvResult Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool versioned)
         {
             if (key.Length == 0 || key.Length > KvStore.MaxKeyBytes || value.Length > KvStore.MaxValueBytes) return KvResult.TooLarge;
+            // A replaced value that fits its block is written in place: a steady stream
+            // of PUTs to existing keys allocates nothing. Larger ones are copied outside
+            // the lock, so a 1 MiB copy never holds up other requests.
+            if (value.Length <= InPlaceLimit)
+            {
+                _lock.Lock();
+                Slot* s = Find(key);
+                if (s != null && value.Length <= s->ValueCapacity)
+                {
+                    value.CopyTo(new Span<byte>(s->Value, value.Length));
+                    s->ValueLength = value.Length;
+                    s->Version += versioned ? 1 : 0;
+                    _lock.Unlock();
+                    return KvResult.Ok;
+                }
+                _lock.Unlock();
+            }
             byte* copy = Copy(value);
             if (copy == null) return KvResult.OutOfMemory;
             _lock.Lock();
@@ -110,6 +132,7 @@ namespace Molt.Services.Kv
                 byte* old = s->Value;
                 s->Value = value;
                 s->ValueLength = valueLength;
+                s->ValueCapacity = valueLength;
                 s->Version += versionStep;
                 Heap.Free(old);
                 return KvResult.Ok;
@@ -121,7 +144,7 @@ namespace Molt.Services.Kv
             int mask = _capacity - 1, i = (int)h & mask;
             while (_slots[i].Key != null && _slots[i].Key != Tombstone) i = (i + 1) & mask;
             if (_slots[i].Key == null) _used++;
-            _slots[i] = new Slot { Key = k, KeyLength = key.Length, Value = value, ValueLength = valueLength, Hash = h, Version = versionStep };
+            _slots[i] = new Slot { Key = k, KeyLength = key.Length, Value = value, ValueLength = valueLength, ValueCapacity = valueLength, Hash = h, Version = versionStep };
             _count++;
             return KvResult.Ok;
         }
