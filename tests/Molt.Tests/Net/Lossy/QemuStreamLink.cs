@@ -88,6 +88,7 @@ public sealed class QemuStreamLink : INetDevice, IDisposable
 
     private void Send(byte[] f)
     {
+        Note("  ->G", f);
         byte[] prefixed = new byte[4 + f.Length];
         BinaryPrimitives.WriteInt32BigEndian(prefixed, f.Length);
         f.CopyTo(prefixed, 4);
@@ -103,7 +104,7 @@ public sealed class QemuStreamLink : INetDevice, IDisposable
     {
         long now = NowMicroseconds;
         _toGuest.Flush(now, Send);
-        _toHost.Flush(now, _inbox.Enqueue);
+        _toHost.Flush(now, g => { Note("  ->H", g); _inbox.Enqueue(g); });
         int n = 0;
         while (n < budget && _inbox.TryDequeue(out var f)) { sink.OnFrame(f); n++; }
         return n;
@@ -131,7 +132,7 @@ public sealed class QemuStreamLink : INetDevice, IDisposable
                 int payload = TcpPayloadLength(f);
                 if (payload > 0) { Interlocked.Increment(ref DataFramesFromGuest); Interlocked.Add(ref PayloadFromGuest, payload); }
                 Note("G>H", f);
-                _toHost.Pass(f, NowMicroseconds, g => { _inbox.Enqueue(g); _arrived.Set(); });
+                _toHost.Pass(f, NowMicroseconds, g => { Note("  ->H", g); _inbox.Enqueue(g); _arrived.Set(); });
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { ReaderEnded = e.Message; }
