@@ -120,6 +120,10 @@ namespace Molt.Net.Tcp
             return new TcpSocket { Index = c.Index, Generation = c.Generation };
         }
 
+        /// <summary>Established connections waiting in a listener's accept queue (0 for an unknown listener).</summary>
+        public int QueuedConnections(int listener) =>
+            (uint)listener < (uint)_listeners.Length && _listeners[listener].InUse ? _listeners[listener].QueueCount : 0;
+
         public bool ListenerValid(int listener) => (uint)listener < (uint)_listeners.Length && _listeners[listener].InUse;
 
         /// <summary>Starts an active open; the handle is valid at once (reads report WouldBlock until established).</summary>
