@@ -26,6 +26,7 @@ namespace Molt.Tests.SystemTests;
 /// arrive intact, within a time bound (no stall), and with the data frames
 /// each side sent bounded by a multiple of payload / MSS (no storm).
 /// </summary>
+[Collection("Network load system tests")] // not at once with the ab test: both load the 2 shared cores
 public class LossyLinkSystemTests(ITestOutputHelper output)
 {
     private const int Values = 4, Mss = 1460;
