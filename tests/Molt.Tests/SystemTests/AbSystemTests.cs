@@ -37,8 +37,8 @@ public class AbSystemTests(ITestOutputHelper output)
     private const int Requests = 5000, Concurrency = 50;
     /// <summary>0-byte answers on connections QEMU's user network never forwarded a request on (see above): at most 1%.</summary>
     private const int MaxLengthFailures = Requests / 100;
-    /// <summary>Measured (docs/network.md): well under a minute on x64 and arm64 under TCG.</summary>
-    private static readonly TimeSpan AbLimit = TimeSpan.FromSeconds(150);
+    /// <summary>Measured alone (docs/network.md): 9-30 s on x64, about 32 s on arm64 under TCG; far more when the shared cores are busy.</summary>
+    private static readonly TimeSpan AbLimit = TimeSpan.FromSeconds(300);
 
     private static int FreePort()
     {
@@ -83,7 +83,7 @@ public class AbSystemTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.Created, put?.StatusCode);
 
             var sw = Stopwatch.StartNew();
-            var psi = new ProcessStartInfo("ab", $"-n {Requests} -c {Concurrency} -s 60 -r -q http://127.0.0.1:{port}/kv/ab")
+            var psi = new ProcessStartInfo("ab", $"-n {Requests} -c {Concurrency} -s 60 -r http://127.0.0.1:{port}/kv/ab")
             { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             using var ab = Process.Start(psi)!;
             var stdout = ab.StandardOutput.ReadToEndAsync();
@@ -94,7 +94,8 @@ public class AbSystemTests(ITestOutputHelper output)
                 catch (OperationCanceledException)
                 {
                     ab.Kill();
-                    Assert.Fail($"ab did not finish within {AbLimit.TotalSeconds} s (a hang)\n{Log()}");
+                    string progress = string.Join(" ", (await stdout).Split('\n').Where(l => l.StartsWith("Completed")).TakeLast(2));
+                    Assert.Fail($"ab did not finish within {AbLimit.TotalSeconds} s (a hang): {progress}\n{Log()}");
                 }
             }
             string text = await stdout;
