@@ -92,6 +92,10 @@ public class LossyLinkSystemTests(ITestOutputHelper output)
             config.UseDhcp = false; config.Address = HostIp; config.Netmask = 0xFFFFFF00; config.Gateway = HostIp;
             config.RxBufferSize = 128 * 1024; config.TxBufferSize = 128 * 1024; config.MaxConnections = 4; config.Seed = 99;
             config.MinRtoMicroseconds = 200_000; config.InitialRtoMicroseconds = 200_000;
+            // The backoff capped at 2 s on this end: the guest's HTTP session answers 408 and
+            // closes when a started request sends nothing for 10 s, and on a busy machine
+            // (make test runs several QEMUs) a few losses in a row backed off past that.
+            config.MaxRtoMicroseconds = 2_000_000;
             host = new NetStack(link, config, new RealClock());
             NetStack h = host;
             var l = link;
