@@ -19,7 +19,7 @@ namespace Molt.Net.Http
         public long IdleTimeoutMicroseconds = 15_000_000;
         public long RequestTimeoutMicroseconds = 10_000_000;
         /// <summary>How long a connection between requests waits before it yields its worker to a waiting one.</summary>
-        public long YieldAfterMicroseconds = 500_000;
+        public long YieldAfterMicroseconds = 2_000_000;
         public long Requests;
         /// <summary>Idle connections closed early because others waited for a worker.</summary>
         public long Yielded;
@@ -97,7 +97,14 @@ namespace Molt.Net.Http
                 if (r != TcpError.TimedOut) return r;
                 waited += slice;
                 if (waited >= IdleTimeoutMicroseconds) return TcpError.TimedOut;
-                if (t.OthersWaiting) { Yielded++; return TcpError.TimedOut; }
+                if (t.OthersWaiting)
+                {
+                    // Last look: a request that came in meanwhile is served, not cut off.
+                    r = t.Read(new Span<byte>(_in), 0);
+                    if (r != TcpError.TimedOut && r != TcpError.WouldBlock) return r;
+                    Yielded++;
+                    return TcpError.TimedOut;
+                }
             }
         }
 

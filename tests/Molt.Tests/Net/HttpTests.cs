@@ -209,10 +209,15 @@ public class HttpTests
         session.Serve(t, handler);
         Assert.StartsWith("HTTP/1.1 404", t.Text);
         Assert.Equal(0, session.Yielded);
-        // Others wait: the first idle slice ends the connection, with no answer (nothing was asked).
-        var u = new ScriptTransport(null, "GET /kv/a HTTP/1.1\r\nHost: h\r\n\r\n") { OthersWaiting = true };
+        // Others wait: the first idle slice ends the connection, with no answer (nothing was asked)...
+        var u = new ScriptTransport(null, null, "GET /kv/a HTTP/1.1\r\nHost: h\r\n\r\n") { OthersWaiting = true };
         session.Serve(u, handler);
         Assert.Equal("", u.Text);
+        Assert.Equal(1, session.Yielded);
+        // ...unless a last look finds a request that came in meanwhile.
+        var w = new ScriptTransport(null, "GET /kv/a HTTP/1.1\r\nHost: h\r\n\r\n") { OthersWaiting = true };
+        session.Serve(w, handler);
+        Assert.StartsWith("HTTP/1.1 404", w.Text);
         Assert.Equal(1, session.Yielded);
         // A request in progress never yields: it gets its own time-out (408).
         var v = new ScriptTransport("GET /kv/a HTTP/1.1\r\nHo", null) { OthersWaiting = true };
