@@ -27,12 +27,13 @@ namespace Molt.Net
             long deadline = Deadline(timeoutMicroseconds);
             while (true)
             {
+                int seen = ActivityStamp(); // before the attempt: a round after it wakes us (no lost wake-up)
                 _lock.Enter();
                 TcpSocket s = _tcp.Accept(listener);
                 bool open = _tcp.ListenerValid(listener);
                 _lock.Exit();
                 if (s.IsValid || !open || Expired(deadline)) return s;
-                WaitForActivity();
+                WaitForActivity(seen);
             }
         }
 
@@ -46,6 +47,7 @@ namespace Molt.Net
             long deadline = Deadline(timeoutMicroseconds);
             while (true)
             {
+                int seen = ActivityStamp(); // before the attempt: a round after it wakes us (no lost wake-up)
                 _lock.Enter();
                 TcpConnection c = _tcp.Resolve(s);
                 TcpState st = c == null ? TcpState.Closed : c.State;
@@ -58,7 +60,7 @@ namespace Molt.Net
                     Close(s);
                     return default;
                 }
-                WaitForActivity();
+                WaitForActivity(seen);
             }
         }
 
@@ -68,10 +70,11 @@ namespace Molt.Net
             long deadline = Deadline(timeoutMicroseconds);
             while (true)
             {
+                int seen = ActivityStamp(); // before the attempt: a round after it wakes us (no lost wake-up)
                 _lock.Enter(); int r = _tcp.Read(s, dst); _lock.Exit();
                 if (r != TcpError.WouldBlock) return r;
                 if (Expired(deadline)) return timeoutMicroseconds == 0 ? TcpError.WouldBlock : TcpError.TimedOut;
-                WaitForActivity();
+                WaitForActivity(seen);
             }
         }
 
@@ -82,11 +85,12 @@ namespace Molt.Net
             int done = 0;
             while (done < src.Length)
             {
+                int seen = ActivityStamp(); // before the attempt: a round after it wakes us (no lost wake-up)
                 _lock.Enter(); int r = _tcp.Write(s, src.Slice(done)); _lock.Exit();
                 if (r > 0) { done += r; continue; }
                 if (r != TcpError.WouldBlock) return done > 0 ? done : r;
                 if (Expired(deadline)) return done > 0 ? done : TcpError.TimedOut;
-                WaitForActivity();
+                WaitForActivity(seen);
             }
             return done;
         }
@@ -97,10 +101,11 @@ namespace Molt.Net
             long deadline = Deadline(timeoutMicroseconds);
             while (true)
             {
+                int seen = ActivityStamp(); // before the attempt: a round after it wakes us (no lost wake-up)
                 _lock.Enter(); int n = _tcp.Unacknowledged(s); bool alive = _tcp.Resolve(s) != null; _lock.Exit();
                 if (n == 0 || !alive) return n == 0;
                 if (Expired(deadline)) return false;
-                WaitForActivity();
+                WaitForActivity(seen);
             }
         }
 
@@ -114,7 +119,8 @@ namespace Molt.Net
 
 #if MOLT_HOST
         /// <summary>Host: a short sleep between steps of a blocking call.</summary>
-        private void WaitForActivity() => NetPlatform.WaitBriefly();
+        private void WaitForActivity(int seen) => NetPlatform.WaitBriefly();
+        private int ActivityStamp() => 0;
 #endif
 
         private long Deadline(long timeout) => timeout < 0 ? long.MaxValue : Now + timeout;
