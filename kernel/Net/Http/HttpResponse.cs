@@ -108,5 +108,7 @@ namespace Molt.Net.Http
         bool Write(ReadOnlySpan<byte> data);
         /// <summary>True when other connections wait for a worker (the listener's accept queue is not empty).</summary>
         bool OthersWaiting { get; }
+        /// <summary>True when the peer has acknowledged everything written (nothing in flight).</summary>
+        bool Delivered { get; }
     }
 }

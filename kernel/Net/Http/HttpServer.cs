@@ -16,6 +16,7 @@ namespace Molt.Net.Http
         /// <summary>The listener whose queue <see cref="OthersWaiting"/> looks at (-1: none).</summary>
         public int Listener = -1;
         public bool OthersWaiting => Listener >= 0 && Stack.QueuedConnections(Listener) > 0;
+        public bool Delivered => Stack.Flush(Socket, 0);
     }
 
     /// <summary>

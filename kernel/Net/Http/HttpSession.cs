@@ -95,7 +95,11 @@ namespace Molt.Net.Http
                 long slice = IdleTimeoutMicroseconds - waited < YieldAfterMicroseconds ? IdleTimeoutMicroseconds - waited : YieldAfterMicroseconds;
                 int r = t.Read(new Span<byte>(_in), slice);
                 if (r != TcpError.TimedOut) return r;
-                waited += slice;
+                // The idle clock runs only once the last answer is delivered: on a slow or
+                // lossy link its tail can take longer than the idle time-out to arrive, and
+                // the client's next request cannot come before it (the lossy-link test saw
+                // the connection closed under its GET).
+                if (t.Delivered) waited += slice;
                 if (waited >= IdleTimeoutMicroseconds) return TcpError.TimedOut;
                 if (t.OthersWaiting)
                 {

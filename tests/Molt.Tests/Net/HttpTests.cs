@@ -161,6 +161,7 @@ public class HttpTests
         }
         public bool Write(ReadOnlySpan<byte> data) { Output.Write(data); return true; }
         public bool OthersWaiting { get; set; }
+        public bool Delivered => true;
         public string Text => Encoding.ASCII.GetString(Output.ToArray());
     }
 
