@@ -24,6 +24,7 @@ want /usr/lib/grub/x86_64-efi/modinfo.sh grub-efi-amd64-bin   # UEFI half of the
 want /usr/share/OVMF/OVMF_CODE_4M.fd ovmf
 want /usr/share/AAVMF/AAVMF_CODE.fd qemu-efi-aarch64
 want dotnet dotnet-sdk-10.0
+want ab apache2-utils                # ab -n 5000 -c 50 in the system tests (AbSystemTests)
 
 # The browser tests (tests/Molt.Tests/Browser: the daemon's status page):
 # Debian's chromium, driven by Playwright; nothing is downloaded besides it.

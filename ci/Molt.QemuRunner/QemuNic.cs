@@ -14,11 +14,13 @@ public readonly record struct QemuPortForward(int HostPort, int GuestPort)
 }
 
 /// <summary>
-/// The network card of a run, the same one <c>make run</c> adds (Makefile
+/// The network card of a run. By default the one <c>make run</c> adds (Makefile
 /// NET_ARGS): QEMU user networking with <c>restrict=on</c> (the guest
 /// reaches nothing outside QEMU; DHCP, the gateway's ping and the forwards
 /// still work) and a modern-only virtio-net (<c>disable-legacy=on</c>,
-/// device id 0x1041), the device Molt drives.
+/// device id 0x1041), the device Molt drives. Or (<see cref="Stream"/>)
+/// the same device on a unix stream socket to a host peer that plays the
+/// rest of the network (the lossy-link system test).
 /// </summary>
 public sealed record QemuNic
 {
@@ -31,13 +33,28 @@ public sealed record QemuNic
     /// <summary>When set, every frame on the NIC is written to this pcap file (<c>-object filter-dump</c>).</summary>
     public string? PcapPath { get; init; }
 
+    /// <summary>
+    /// When set, the NIC is not on a user network but on a stream socket
+    /// (<c>-netdev stream</c>, QEMU 7.2+): QEMU connects, as a client, to the
+    /// unix socket at this path, where a test's host peer listens, and every
+    /// Ethernet frame crosses it with a 4-byte big-endian length before it.
+    /// No DHCP and no gateway on such a link: the guest takes <c>ip=</c> and
+    /// <c>gw=</c> from its command line. A unix socket binds no port at all.
+    /// </summary>
+    public string? StreamSocketPath { get; init; }
+
     /// <summary>A NIC on a restricted user network with these forwards.</summary>
     public static QemuNic UserRestricted(params QemuPortForward[] forwards) => new() { Forwards = forwards };
+
+    /// <summary>A NIC whose frames go to a host peer listening on the unix socket <paramref name="path"/> (<see cref="StreamSocketPath"/>).</summary>
+    public static QemuNic Stream(string path) => new() { StreamSocketPath = path };
 
     /// <summary>The QEMU arguments for this NIC.</summary>
     public IEnumerable<string> Arguments()
     {
-        var netdev = $"user,id={Id},restrict=on";
+        var netdev = StreamSocketPath != null
+            ? $"stream,id={Id},server=off,addr.type=unix,addr.path={StreamSocketPath.Replace(",", ",,")}"
+            : $"user,id={Id},restrict=on";
         foreach (var f in Forwards) netdev += "," + f.ToQemu();
         yield return "-netdev";
         yield return netdev;
@@ -61,5 +78,12 @@ public sealed record QemuNic
         }
         if (Forwards.Select(f => f.HostPort).Distinct().Count() != Forwards.Count)
             throw new ArgumentException("two forwards use the same host port");
+        if (StreamSocketPath != null)
+        {
+            if (Forwards.Count != 0) throw new ArgumentException("a stream NIC has no user network: port forwards need QemuNic.UserRestricted");
+            // sun_path holds 108 bytes with its terminating NUL.
+            if (StreamSocketPath.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(StreamSocketPath) > 107)
+                throw new ArgumentException($"stream socket path '{StreamSocketPath}' must be 1..107 bytes (a unix socket's sun_path)");
+        }
     }
 }

@@ -59,7 +59,9 @@ namespace Molt.Net
 
         /// <summary>
         /// Applies one command-line option: <c>ip=a.b.c.d/len</c> (static, no DHCP),
-        /// <c>gw=a.b.c.d</c>, <c>kv.port=N</c>, <c>net.conns=N</c>. False if the value is malformed.
+        /// <c>gw=a.b.c.d</c>, <c>kv.port=N</c>, <c>net.conns=N</c>, <c>net.rto_min=MS</c>
+        /// (the RTO floor and initial RTO in milliseconds, 10-1000: RFC 6298's 1 s by default,
+        /// Linux uses 200 ms). False if the value is malformed.
         /// </summary>
         public bool Apply(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
@@ -72,6 +74,11 @@ namespace Molt.Net
             if (Is(key, "kv.workers")) { int n = Number(value); if (n < 1 || n > 1024) return false; KvWorkers = n; return true; }
             if (Is(key, "kv.port")) { int p = Number(value); if (p <= 0 || p > 65535) return false; KvPort = p; return true; }
             if (Is(key, "net.conns")) { int n = Number(value); if (n < 2 || n > 4096) return false; MaxConnections = n; return true; }
+            if (Is(key, "net.rto_min"))
+            {
+                int ms = Number(value); if (ms < 10 || ms > 1000) return false;
+                MinRtoMicroseconds = ms * 1000L; InitialRtoMicroseconds = ms * 1000L; return true;
+            }
             return false;
         }
 

@@ -111,6 +111,9 @@ namespace Molt.Net
             }
         }
 
+        /// <summary>Connections established and waiting in the listener's accept queue.</summary>
+        public int QueuedConnections(int listener) { _lock.Enter(); int n = _tcp.QueuedConnections(listener); _lock.Exit(); return n; }
+
         public void Close(TcpSocket s) { _lock.Enter(); _tcp.Close(s); _lock.Exit(); }
         public void Abort(TcpSocket s) { _lock.Enter(); _tcp.Abort(s); _lock.Exit(); }
         public TcpState State(TcpSocket s) { _lock.Enter(); TcpState st = _tcp.StateOf(s); _lock.Exit(); return st; }

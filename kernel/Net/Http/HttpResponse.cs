@@ -146,5 +146,9 @@ namespace Molt.Net.Http
         /// <summary>Bytes read, 0 at end of stream, or a TcpError (TimedOut after the time-out).</summary>
         int Read(Span<byte> buffer, long timeoutMicroseconds);
         bool Write(ReadOnlySpan<byte> data);
+        /// <summary>True when other connections wait for a worker (the listener's accept queue is not empty).</summary>
+        bool OthersWaiting { get; }
+        /// <summary>True when the peer has acknowledged everything written (nothing in flight).</summary>
+        bool Delivered { get; }
     }
 }

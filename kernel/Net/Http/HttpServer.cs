@@ -13,6 +13,10 @@ namespace Molt.Net.Http
 
         public int Read(Span<byte> buffer, long timeoutMicroseconds) => Stack.Read(Socket, buffer, timeoutMicroseconds);
         public bool Write(ReadOnlySpan<byte> data) => Stack.Write(Socket, data, WriteTimeoutMicroseconds) == data.Length;
+        /// <summary>The listener whose queue <see cref="OthersWaiting"/> looks at (-1: none).</summary>
+        public int Listener = -1;
+        public bool OthersWaiting => Listener >= 0 && Stack.QueuedConnections(Listener) > 0;
+        public bool Delivered => Stack.Flush(Socket, 0);
     }
 
     /// <summary>
@@ -43,7 +47,7 @@ namespace Molt.Net.Http
             for (int i = 0; i < workers; i++)
             {
                 Sessions[i] = new HttpSession(maxHead, maxBody, storedBody: storedBody);
-                _transports[i] = new SocketTransport { Stack = stack };
+                _transports[i] = new SocketTransport { Stack = stack, Listener = Listener };
             }
         }
 

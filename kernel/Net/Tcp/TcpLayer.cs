@@ -125,6 +125,10 @@ namespace Molt.Net.Tcp
             return new TcpSocket { Index = c.Index, Generation = c.Generation };
         }
 
+        /// <summary>Established connections waiting in a listener's accept queue (0 for an unknown listener).</summary>
+        public int QueuedConnections(int listener) =>
+            (uint)listener < (uint)_listeners.Length && _listeners[listener].InUse ? _listeners[listener].QueueCount : 0;
+
         public bool ListenerValid(int listener) => (uint)listener < (uint)_listeners.Length && _listeners[listener].InUse;
 
         /// <summary>Starts an active open; the handle is valid at once (reads report WouldBlock until established).</summary>
@@ -521,7 +525,6 @@ namespace Molt.Net.Tcp
                 c.AckNow = true; Output(c);
                 return false;
             }
-            long oldWnd = c.SndWnd;
             if (Seq.Lt(c.SndWl1, seg.Seq) || (c.SndWl1 == seg.Seq && Seq.Le(c.SndWl2, seg.Ack)))
             {
                 c.SndWnd = (long)seg.Window << c.SndShift; c.SndWl1 = seg.Seq; c.SndWl2 = seg.Ack;
@@ -551,9 +554,19 @@ namespace Molt.Net.Tcp
                 c.RtoAt = c.SndUna == c.SndMax ? 0 : now + c.Rto;
                 if (finAcked) { OnFinAcked(c, now); if (!c.InUse || c.State == TcpState.Closed) return false; }
             }
-            else if (seg.Ack == c.SndUna && seg.Payload.Length == 0 && !seg.Has(TcpFlags.Fin) && c.SndWnd == oldWnd && c.SndMax != c.SndUna)
+            else if (seg.Ack == c.SndUna && seg.Payload.Length == 0 && !seg.Has(TcpFlags.Fin) && c.SndMax != c.SndUna)
             {
-                // A duplicate ACK (RFC 5681 2): count it, saturating, and retransmit fast on the third.
+                // A duplicate ACK: count it, saturating, and retransmit fast on the third.
+                // Unlike RFC 5681's definition, a changed window does not disqualify it: a
+                // receiver (Molt's own among them) advertises its ring's free space, which
+                // moves as its reader drains, so the ACKs an out-of-order segment provokes
+                // rarely carry the same window twice, and a lossy link then fell back to the
+                // retransmission timer for nearly every loss (seen on the lossy-link system
+                // test). The cost of miscounting a pure window update is at worst one
+                // spurious fast retransmit (one segment, cwnd halved).
+                // The first two also let one new segment each go out beyond cwnd
+                // (Limited Transmit, RFC 3042: see Output), so that a small window still
+                // produces the three duplicates fast retransmit needs.
                 _counters.Add(NetCounter.TcpDuplicateAcks);
                 if (c.DupAcks < 1_000_000) c.DupAcks++;
                 if (c.DupAcks == 3 && !c.InRecovery)
@@ -709,7 +722,9 @@ namespace Molt.Net.Tcp
                 dataLeft = c.Tx.Count - offset;
                 finPending = c.FinQueued && dataLeft >= 0;
                 if (dataLeft < 0) dataLeft = 0;
-                long wnd = c.SndWnd < c.Cwnd ? c.SndWnd : c.Cwnd;
+                long cwnd = c.Cwnd;
+                if (!c.InRecovery && c.DupAcks > 0 && c.DupAcks < 3) cwnd += (long)c.DupAcks * c.Mss; // RFC 3042
+                long wnd = c.SndWnd < cwnd ? c.SndWnd : cwnd;
                 long usable = wnd - offset;
                 if (usable < 0) usable = 0;
                 int len = dataLeft;
@@ -756,7 +771,11 @@ namespace Molt.Net.Tcp
             int len = c.Tx.Count < c.Mss ? c.Tx.Count : c.Mss;
             bool fin = c.FinQueued && len == c.Tx.Count && (long)(c.SndMax - c.SndUna) > c.Tx.Count;
             if (len == 0 && !fin) return;
-            c.Timing = false; // Karn
+            // Karn: a retransmitted segment is never timed. A later segment being timed
+            // keeps its clock: its ACK may wait for this hole to fill, so its sample can
+            // only be too long (a safe error), and on a lossy link dropping it left the
+            // RTO backed off for want of any sample (seen on the lossy-link system test).
+            if (Seq.Le(c.TimedSeq, c.SndUna + (uint)len)) c.Timing = false;
             byte flags = TcpFlags.Ack;
             if (fin) flags |= TcpFlags.Fin;
             SendSegment(c, c.SndUna, flags, 0, len, false);

@@ -160,6 +160,8 @@ public class HttpTests
             return n;
         }
         public bool Write(ReadOnlySpan<byte> data) { Output.Write(data); return true; }
+        public bool OthersWaiting { get; set; }
+        public bool Delivered => true;
         public string Text => Encoding.ASCII.GetString(Output.ToArray());
     }
 
@@ -195,6 +197,33 @@ public class HttpTests
     {
         var (o, table) = Serve("PUT /kv/k HTTP/1.1\r\nHost: m\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n", "abc");
         Assert.StartsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created", o);
+    }
+
+    [Fact]
+    public void Idle_connection_yields_its_worker_only_when_others_wait()
+    {
+        var table = new KvTable(64, 1 << 22);
+        var handler = new KvHandler { Store = table };
+        // Nobody waits: three idle slices pass and the next request is still served.
+        var session = new HttpSession(1024, 1 << 20);
+        var t = new ScriptTransport(null, null, null, "GET /kv/a HTTP/1.1\r\nHost: h\r\n\r\n");
+        session.Serve(t, handler);
+        Assert.StartsWith("HTTP/1.1 404", t.Text);
+        Assert.Equal(0, session.Yielded);
+        // Others wait: the first idle slice ends the connection, with no answer (nothing was asked)...
+        var u = new ScriptTransport(null, null, "GET /kv/a HTTP/1.1\r\nHost: h\r\n\r\n") { OthersWaiting = true };
+        session.Serve(u, handler);
+        Assert.Equal("", u.Text);
+        Assert.Equal(1, session.Yielded);
+        // ...unless a last look finds a request that came in meanwhile.
+        var w = new ScriptTransport(null, "GET /kv/a HTTP/1.1\r\nHost: h\r\n\r\n") { OthersWaiting = true };
+        session.Serve(w, handler);
+        Assert.StartsWith("HTTP/1.1 404", w.Text);
+        Assert.Equal(1, session.Yielded);
+        // A request in progress never yields: it gets its own time-out (408).
+        var v = new ScriptTransport("GET /kv/a HTTP/1.1\r\nHo", null) { OthersWaiting = true };
+        session.Serve(v, handler);
+        Assert.StartsWith("HTTP/1.1 408", v.Text);
     }
 
     [Fact]

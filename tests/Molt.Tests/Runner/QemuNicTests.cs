@@ -36,6 +36,22 @@ public sealed class QemuNicTests : IDisposable
     }
 
     [Fact]
+    public void Stream_nic_connects_to_a_unix_socket_and_has_no_user_network()
+    {
+        var args = QemuCommandLine.Build(new QemuRunOptions { KernelPath = Elf(), Nic = QemuNic.Stream("/tmp/molt,net.sock") }).ToList();
+        int i = args.IndexOf("-netdev");
+        Assert.True(i >= 0);
+        // QEMU is the client (server=off) of the test's listener; a comma in the path is doubled.
+        Assert.Equal("stream,id=n0,server=off,addr.type=unix,addr.path=/tmp/molt,,net.sock", args[i + 1]);
+        Assert.Equal("virtio-net-pci,netdev=n0,disable-legacy=on", args[i + 3]);
+        Assert.DoesNotContain(args, a => a.StartsWith("user,") || a.Contains("hostfwd"));
+        // A stream link has no user network to forward from, and a unix socket path is at most 107 bytes.
+        Assert.Throws<ArgumentException>(() => QemuCommandLine.Build(new QemuRunOptions { KernelPath = Elf(), Nic = QemuNic.Stream("/tmp/s") with { Forwards = [new QemuPortForward(9000, 80)] } }));
+        Assert.Throws<ArgumentException>(() => QemuCommandLine.Build(new QemuRunOptions { KernelPath = Elf(), Nic = QemuNic.Stream("/tmp/" + new string('x', 110)) }));
+        Assert.Throws<ArgumentException>(() => QemuCommandLine.Build(new QemuRunOptions { KernelPath = Elf(), Nic = QemuNic.Stream("") }));
+    }
+
+    [Fact]
     public void Bad_forwards_are_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => QemuCommandLine.Build(new QemuRunOptions { KernelPath = Elf(), Nic = QemuNic.UserRestricted(new QemuPortForward(0, 80)) }));
