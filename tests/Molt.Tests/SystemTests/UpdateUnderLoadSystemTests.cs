@@ -207,8 +207,9 @@ public class UpdateUnderLoadSystemTests(ITestOutputHelper output)
             {
                 slow.Write(System.Text.Encoding.ASCII.GetBytes($"POST /patches HTTP/1.1\r\nHost: molt\r\nContent-Length: {good.Length}\r\n\r\n"));
                 slow.Write(good.AsSpan(0, half));
-                string busy = WaitForBusy(daemon, "receiving");
-                Assert.Contains(Fix, busy);
+                // The slot is held from the head on; the name shows once the body's first bytes are in.
+                string busy = WaitForBusy(daemon, Fix);
+                Assert.Contains("receiving", busy);
                 var second = daemon.Push(good);
                 Assert.True(second.Status == 409 && second.Step == "busy" && second.Reason.Contains(Fix), $"concurrent push: {second}");
                 output.WriteLine($"{"concurrent push",-24} {second.Status} {second.Reason}");
