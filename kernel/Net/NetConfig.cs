@@ -61,7 +61,8 @@ namespace Molt.Net
         /// Applies one command-line option: <c>ip=a.b.c.d/len</c> (static, no DHCP),
         /// <c>gw=a.b.c.d</c>, <c>kv.port=N</c>, <c>net.conns=N</c>, <c>net.rto_min=MS</c>
         /// (the RTO floor and initial RTO in milliseconds, 10-1000: RFC 6298's 1 s by default,
-        /// Linux uses 200 ms). False if the value is malformed.
+        /// Linux uses 200 ms), <c>net.rto_max=MS</c> (the backoff's cap, 1000-60000 ms,
+        /// RFC 6298's 60 s by default). False if the value is malformed.
         /// </summary>
         public bool Apply(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
@@ -78,6 +79,11 @@ namespace Molt.Net
             {
                 int ms = Number(value); if (ms < 10 || ms > 1000) return false;
                 MinRtoMicroseconds = ms * 1000L; InitialRtoMicroseconds = ms * 1000L; return true;
+            }
+            if (Is(key, "net.rto_max"))
+            {
+                int ms = Number(value); if (ms < 1000 || ms > 60000) return false;
+                MaxRtoMicroseconds = ms * 1000L; return true;
             }
             return false;
         }

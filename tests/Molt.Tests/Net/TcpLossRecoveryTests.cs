@@ -76,5 +76,9 @@ public class TcpLossRecoveryTests
         Assert.False(c.Apply("net.rto_min"u8, "1001"u8));
         Assert.False(c.Apply("net.rto_min"u8, "2x"u8));
         Assert.Equal(200_000, c.MinRtoMicroseconds);
+        Assert.True(c.Apply("net.rto_max"u8, "2000"u8));
+        Assert.Equal(2_000_000, c.MaxRtoMicroseconds);
+        Assert.False(c.Apply("net.rto_max"u8, "999"u8));
+        Assert.False(c.Apply("net.rto_max"u8, "60001"u8));
     }
 }
