@@ -29,7 +29,7 @@ namespace Molt.Update.Daemon
             // 1. Parse.
             if (!RollbackReader.TryParse(req.Body, out RollbackView request, out BundleError parseError))
             {
-                Refused(res, 400, "parse", parseError.Reason, parseError.Offset);
+                Refused(res, 400, "parse", parseError.Reason, parseError.Offset, -1);
                 return;
             }
             // 2. One update at a time.
@@ -50,20 +50,20 @@ namespace Molt.Update.Daemon
             if (!policy.IsOk)
             {
                 UpdateSlot.Release();
-                Refused(res, 409, "policy", policy.Reason, policy.Offset);
+                Refused(res, 409, "policy", policy.Reason, policy.Offset, (int)request.ToLevel);
                 return;
             }
             if (!TrustedKey.IsSigner(request.KeyId))
             {
                 UpdateSlot.Release();
-                Refused(res, 403, "signature", BundleError.At(BundleErrorCode.UnknownSigner, RollbackFormat.OffKeyId).Reason, RollbackFormat.OffKeyId);
+                Refused(res, 403, "signature", BundleError.At(BundleErrorCode.UnknownSigner, RollbackFormat.OffKeyId).Reason, RollbackFormat.OffKeyId, (int)request.ToLevel);
                 return;
             }
             // 4. Signature.
             if (Ed25519.Check(TrustedKey.PublicKey, request.SignedBytes, request.Signature) != Ed25519Result.Valid)
             {
                 UpdateSlot.Release();
-                Refused(res, 403, "signature", "the rollback request's signature does not match it and the trusted key", RollbackFormat.OffSignature);
+                Refused(res, 403, "signature", "the rollback request's signature does not match it and the trusted key", RollbackFormat.OffSignature, (int)request.ToLevel);
                 return;
             }
             // 5. Roll back.
@@ -84,7 +84,8 @@ namespace Molt.Update.Daemon
                 entry.Reason = rb.Reason;
                 UpdateHistory.Record(in entry);
                 Log.Warn("update", $"POST /rollback: rollback to level {request.ToLevel} stopped at level {PatchStack.Level}: {rb.Reason}");
-                Refused(res, 422, "rollback", rb.Reason, -1);
+                Log.Warn("update", $"POST /rollback: 422 at rollback: {rb.Reason}");
+                Answers.Refusal(res, 422, "rollback", rb.Reason, -1, default);
                 return;
             }
             UpdateHistory.Record(in entry);
@@ -102,10 +103,27 @@ namespace Molt.Update.Daemon
             res.ContentType = "application/json";
         }
 
-        private static void Refused(HttpResponse res, int status, string step, string reason, int offset)
+        /// <summary>
+        /// A rollback refused before it started: logged, answered, and kept in
+        /// the history (a forged or replayed request is what an operator wants
+        /// to see), named "rollback to level N" ("rollback" when unreadable).
+        /// </summary>
+        private static void Refused(HttpResponse res, int status, string step, string reason, int offset, int toLevel)
         {
             Log.Warn("update", $"POST /rollback: {status} at {step}: {reason}");
             Answers.Refusal(res, status, step, reason, offset, default);
+            var name = new TextBuilder(stackalloc byte[HistoryEntry.NameCapacity]);
+            name.Append("rollback");
+            if (toLevel >= 0) { name.Append(" to level "); name.Append(toLevel); }
+            var entry = new HistoryEntry
+            {
+                Event = UpdateEvent.Refused,
+                Level = PatchStack.Level,
+                AtMs = Clock.NanosecondsSinceBoot() / 1_000_000,
+                Reason = reason,
+            };
+            entry.SetName(name.Text);
+            UpdateHistory.Record(in entry);
         }
     }
 }

@@ -162,7 +162,11 @@ public class DaemonSystemTests
 
         // The history tells it all, oldest first.
         string[] events = s.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("event").GetString()!).ToArray();
-        Assert.Equal(["refused", "applied", "rolled_back", "refused", "applied"], events);
+        Assert.Equal(["refused", "applied", "refused", "refused", "refused", "refused", "rolled_back", "refused", "refused", "applied", "refused"], events);
+        string[] names = s.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("name").GetString()!).ToArray();
+        Assert.Equal("rollback to level 0", names[2]); // the forged rollback: refused, and on record
+        Assert.Equal("rollback", names[5]);            // garbage names no level
+        Assert.Contains("stale or replayed", s.GetProperty("history")[10].GetProperty("reason").GetString());
         Assert.Contains("POST /rollback: rolled back from level 1 to level 0", k.Log);
     }
 

@@ -77,8 +77,8 @@ public class MoltToolSystemTests
             Assert.True(status.ExitCode == 0, status.ToString());
             JsonElement s = JsonDocument.Parse(status.Stdout).RootElement;
             Assert.Equal(0, s.GetProperty("level").GetInt32());
-            // Refused pushes are history; a rollback refused before it started is only logged.
-            Assert.Equal(["refused", "refused", "applied", "refused", "rolled_back"],
+            // Refused pushes and refused rollbacks are history.
+            Assert.Equal(["refused", "refused", "applied", "refused", "refused", "rolled_back"],
                 s.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("event").GetString()!).ToArray());
             ToolResult tables = Molt("status");
             Assert.True(tables.ExitCode == 0, tables.ToString());
