@@ -134,7 +134,7 @@ namespace Molt
             {
                 Net.NetConfig net = Net.NetStack.ConfigFromCommandLine();
                 Net.NetStack stack = Net.NetStack.Start(Net.NetDevices.First, net);
-                if (stack != null && net.KvPort > 0) Services.Kv.KvHttp.Start(stack, (ushort)net.KvPort, net.KvWorkers);
+                if (stack != null && net.KvPort > 0) Services.Kv.KvHttp.Start(stack, (ushort)net.KvPort, net.KvWorkers, net.KvRequestTimeoutSeconds);
                 ulong updatePort = Update.Daemon.UpdateDaemon.DefaultPort, maxBundle = Update.Daemon.UpdateDaemon.DefaultMaxBundle;
                 if (cmd.TryGetNumber("update.port", out ulong p)) updatePort = p;
                 if (cmd.TryGetNumber("update.max_bundle", out ulong m)) maxBundle = m;

@@ -78,6 +78,7 @@ namespace Molt.Boot
             Option.Text("ip", "static IPv4 address and prefix, e.g. 10.0.2.15/24 (default: DHCP)"),
             Option.Text("gw", "static IPv4 gateway, with ip="),
             Option.Count("kv.port", 1, 65535, "TCP port of the key-value service (default 8080)"),
+            Option.Count("kv.request_timeout", 1, 3600, "seconds a started key-value request may go without a byte before it is answered 408 (default 10)"),
             Option.Count("kv.workers", 1, 1024, "key-value connections served at once, a thread each (default 64; more wait in the backlog)"),
             Option.Count("net.conns", 2, 4096, "most TCP connections at once (default from NetConfig)"),
             Option.Count("patch.apply", 0, 3_600_000, "apply the boot module's *.bundle files this many ms after boot (docs/patching.md)"),

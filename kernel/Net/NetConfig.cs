@@ -33,6 +33,8 @@ namespace Molt.Net
         public int KvPort;
         /// <summary>KV worker threads: connections served at once (kv.workers=).</summary>
         public int KvWorkers;
+        /// <summary>Seconds a started KV request may go without a byte before 408 (kv.request_timeout=).</summary>
+        public int KvRequestTimeoutSeconds;
 
         public static NetConfig Default()
         {
@@ -54,6 +56,7 @@ namespace Molt.Net
             c.Seed = 0x6D6F6C74;
             c.KvPort = 8080;
             c.KvWorkers = 64;
+            c.KvRequestTimeoutSeconds = 10;
             return c;
         }
 
@@ -72,6 +75,7 @@ namespace Molt.Net
                 Address = ip; Netmask = mask; UseDhcp = false; return true;
             }
             if (Is(key, "gw")) { if (!Ip.TryParse(value, out uint gw)) return false; Gateway = gw; return true; }
+            if (Is(key, "kv.request_timeout")) { int n = Number(value); if (n < 1 || n > 3600) return false; KvRequestTimeoutSeconds = n; return true; }
             if (Is(key, "kv.workers")) { int n = Number(value); if (n < 1 || n > 1024) return false; KvWorkers = n; return true; }
             if (Is(key, "kv.port")) { int p = Number(value); if (p <= 0 || p > 65535) return false; KvPort = p; return true; }
             if (Is(key, "net.conns")) { int n = Number(value); if (n < 2 || n > 4096) return false; MaxConnections = n; return true; }

@@ -132,12 +132,13 @@ namespace Molt.Services.Kv
         /// that many worker threads (one per connection served at once; the
         /// rest wait in the backlog); null (logged) if it cannot.
         /// </summary>
-        public static HttpServer Start(NetStack stack, ushort port, int workers)
+        public static HttpServer Start(NetStack stack, ushort port, int workers, int requestTimeoutSeconds = 10)
         {
             if (!KvService.Store.IsValid) { Log.Warn("kv", $"no store to serve"); return null; }
             var pool = new BodyPool(LargeBuffers, KvStore.MaxValueBytes);
             var server = new HttpServer(stack, port, workers, 64, 8192, KvStore.MaxValueBytes, new KvHttpHandler(pool), WorkerBuffer);
             if (!server.Listening) { Log.Warn("kv", $"cannot listen on port {port}"); return server; }
+            for (int i = 0; i < server.Sessions.Length; i++) server.Sessions[i].RequestTimeoutMicroseconds = (long)requestTimeoutSeconds * 1_000_000;
             server.StartWorkers();
             Log.Info("kv", $"serving /kv/<key> over HTTP/1.1 on port {port} ({workers} connections at once, {LargeBuffers} buffers for values over {WorkerBuffer / 1024} KiB)");
             return server;
