@@ -83,29 +83,40 @@ public class AbSystemTests(ITestOutputHelper output)
             }
             Assert.Equal(HttpStatusCode.Created, put?.StatusCode);
 
+            // One retry, only for ab's own 60 s socket time-out: QEMU's user network (listen backlog 1)
+            // sometimes accepts a client and never forwards its request (docs/network.md, "ab"); the
+            // guest must still answer, and everything else below stays strict.
             var sw = Stopwatch.StartNew();
-            var psi = new ProcessStartInfo("ab", $"-n {Requests} -c {Concurrency} -s 60 -r http://127.0.0.1:{port}/kv/ab")
-            { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            using var ab = Process.Start(psi)!;
-            var stdout = ab.StandardOutput.ReadToEndAsync();
-            var stderr = ab.StandardError.ReadToEndAsync();
-            using (var limit = new CancellationTokenSource(AbLimit))
+            int exitCode = 0;
+            string text = "", errors = "";
+            for (int attempt = 1; attempt <= 2; attempt++)
             {
-                try { await ab.WaitForExitAsync(limit.Token); }
-                catch (OperationCanceledException)
+                var psi = new ProcessStartInfo("ab", $"-n {Requests} -c {Concurrency} -s 60 -r http://127.0.0.1:{port}/kv/ab")
+                { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                using var ab = Process.Start(psi)!;
+                var stdout = ab.StandardOutput.ReadToEndAsync();
+                var stderr = ab.StandardError.ReadToEndAsync();
+                using (var limit = new CancellationTokenSource(AbLimit))
                 {
-                    ab.Kill();
-                    string progress = string.Join(" ", (await stdout).Split('\n').Where(l => l.StartsWith("Completed")).TakeLast(2));
-                    Assert.Fail($"ab did not finish within {AbLimit.TotalSeconds} s (a hang): {progress}\n{Log()}");
+                    try { await ab.WaitForExitAsync(limit.Token); }
+                    catch (OperationCanceledException)
+                    {
+                        ab.Kill();
+                        string progress = string.Join(" ", (await stdout).Split('\n').Where(l => l.StartsWith("Completed")).TakeLast(2));
+                        Assert.Fail($"ab did not finish within {AbLimit.TotalSeconds} s (a hang): {progress}\n{Log()}");
+                    }
                 }
+                exitCode = ab.ExitCode; text = await stdout; errors = await stderr;
+                if (exitCode == 0 || attempt == 2 || !errors.Contains("apr_pollset_poll: The timeout specified has expired")) break;
+                Assert.Equal("molt under ab", await http.GetStringAsync("kv/ab")); // the guest still answers
+                output.WriteLine($"ab timed out on a socket (attempt 1): {errors.Trim()}; running it again");
             }
-            string text = await stdout;
             string report = $"ab -n {Requests} -c {Concurrency} ({arch.ToName()}): {sw.Elapsed.TotalSeconds:F1} s; " +
                 string.Join("; ", text.Split('\n').Where(l => Regex.IsMatch(l, @"^(Complete requests|Failed requests|   \(Connect|Non-2xx|Requests per second|Time per request)")).Select(l => Regex.Replace(l.Trim(), @"\s+", " ")));
             output.WriteLine(report);
             System.Console.WriteLine(report);
             string GuestWarnings() { lock (lines) return string.Join("\n", lines.Where(l => l.Contains("warning"))); }
-            Assert.True(ab.ExitCode == 0, $"ab exited with {ab.ExitCode}: {await stderr}\n{text}\nguest warnings:\n{GuestWarnings()}");
+            Assert.True(exitCode == 0, $"ab exited with {exitCode}: {errors}\n{text}\nguest warnings:\n{GuestWarnings()}");
             Assert.Matches(new Regex($@"Complete requests:\s+{Requests}\b"), text);
             var failed = Regex.Match(text, @"Failed requests:\s+(\d+)(?:\s+\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\))?");
             Assert.True(failed.Success, text);
